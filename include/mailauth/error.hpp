@@ -1,0 +1,213 @@
+// mailauth: error codes, their category, and the exception that carries them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+namespace mailauth {
+
+/// Every error mailauth reports; `std::error_code{errc::x}` via make_error_code.
+enum class errc : int {
+    // base64 (RFC 4648 §4, §5): the input is not canonical base64.
+    base64_invalid_character = 1,
+    base64_whitespace,
+    base64_invalid_length,
+    base64_missing_padding,
+    base64_misplaced_padding,
+    base64_nonzero_pad_bits,
+    base64_output_too_small,
+
+    // JSON (RFC 8259) in server error challenges and token responses.
+    json_syntax,
+    json_too_deep,
+    json_too_large,
+    json_invalid_escape,
+    json_invalid_utf8,
+    json_control_character,
+    json_not_object,
+    json_trailing_data,
+    json_duplicate_key,
+
+    // Bad input from the caller: mailauth refuses to put it on the wire.
+    invalid_user,
+    invalid_authzid,
+    invalid_token,
+    invalid_password,
+    invalid_host,
+    invalid_ehlo_name,
+    invalid_mechanism_name,
+    invalid_argument,
+
+    // The client side cannot go on (our refusal, not the server's fault).
+    mechanism_unavailable,
+    tls_required,
+    tls_unavailable,
+    no_credentials,
+    sasl_step_limit,
+    sasl_unexpected_challenge,
+    machine_failed,
+    unexpected_call,
+
+    // The server broke the protocol.
+    reply_malformed,
+    reply_line_too_long,
+    reply_too_many_lines,
+    reply_unexpected,
+    challenge_not_base64,
+    pipelined_after_starttls,
+    imap_tag_mismatch,
+    server_refused,
+    connection_closed,
+
+    // Transport failures reported by transports that use mailauth's codes.
+    timeout,
+    name_resolution_failed,
+    connect_failed,
+    tls_handshake_failed,
+    tls_verification_failed,
+    io_error,
+};
+
+/// Which side is at fault for an error code.
+enum class fault : unsigned char { none, client, server, transport };
+
+namespace detail {
+
+struct errc_info {
+    std::string_view message;
+    fault side;
+};
+
+constexpr errc_info describe(errc e) noexcept
+{
+    switch (e) {
+    case errc::base64_invalid_character: return {"base64: invalid character", fault::server};
+    case errc::base64_whitespace: return {"base64: whitespace character", fault::server};
+    case errc::base64_invalid_length: return {"base64: length is not a multiple of 4", fault::server};
+    case errc::base64_missing_padding: return {"base64: missing padding", fault::server};
+    case errc::base64_misplaced_padding: return {"base64: misplaced padding", fault::server};
+    case errc::base64_nonzero_pad_bits: return {"base64: non-zero pad bits (not canonical)", fault::server};
+    case errc::base64_output_too_small: return {"base64: output buffer too small", fault::client};
+    case errc::json_syntax: return {"json: syntax error", fault::server};
+    case errc::json_too_deep: return {"json: nesting too deep", fault::server};
+    case errc::json_too_large: return {"json: document too large", fault::server};
+    case errc::json_invalid_escape: return {"json: invalid escape sequence", fault::server};
+    case errc::json_invalid_utf8: return {"json: invalid UTF-8", fault::server};
+    case errc::json_control_character: return {"json: unescaped control character in string", fault::server};
+    case errc::json_not_object: return {"json: top-level value is not an object", fault::server};
+    case errc::json_trailing_data: return {"json: data after the value", fault::server};
+    case errc::json_duplicate_key: return {"json: duplicate key", fault::server};
+    case errc::invalid_user: return {"user name contains a forbidden byte", fault::client};
+    case errc::invalid_authzid: return {"authorization identity contains a forbidden byte", fault::client};
+    case errc::invalid_token: return {"token contains a forbidden byte", fault::client};
+    case errc::invalid_password: return {"password contains a forbidden byte", fault::client};
+    case errc::invalid_host: return {"host contains a forbidden byte", fault::client};
+    case errc::invalid_ehlo_name: return {"EHLO name is empty or contains a forbidden byte", fault::client};
+    case errc::invalid_mechanism_name: return {"not a valid SASL mechanism name", fault::client};
+    case errc::invalid_argument: return {"invalid argument", fault::client};
+    case errc::mechanism_unavailable: return {"no acceptable authentication mechanism offered by the server", fault::client};
+    case errc::tls_required: return {"refusing to authenticate without TLS", fault::client};
+    case errc::tls_unavailable: return {"TLS required but the server does not offer STARTTLS", fault::client};
+    case errc::no_credentials: return {"no token or password given", fault::client};
+    case errc::sasl_step_limit: return {"too many SASL challenges", fault::server};
+    case errc::sasl_unexpected_challenge: return {"the server sent a challenge the mechanism does not expect", fault::server};
+    case errc::machine_failed: return {"the machine has already failed", fault::client};
+    case errc::unexpected_call: return {"call not allowed in the machine's current state", fault::client};
+    case errc::reply_malformed: return {"malformed server reply", fault::server};
+    case errc::reply_line_too_long: return {"server line too long", fault::server};
+    case errc::reply_too_many_lines: return {"server reply has too many lines", fault::server};
+    case errc::reply_unexpected: return {"unexpected server reply", fault::server};
+    case errc::challenge_not_base64: return {"server challenge is not valid base64", fault::server};
+    case errc::pipelined_after_starttls: return {"server sent bytes after the STARTTLS reply (possible injection)", fault::server};
+    case errc::imap_tag_mismatch: return {"IMAP tagged reply with an unknown tag", fault::server};
+    case errc::server_refused: return {"server refused the connection", fault::server};
+    case errc::connection_closed: return {"connection closed by the server", fault::transport};
+    case errc::timeout: return {"timed out", fault::transport};
+    case errc::name_resolution_failed: return {"host name resolution failed", fault::transport};
+    case errc::connect_failed: return {"connection failed", fault::transport};
+    case errc::tls_handshake_failed: return {"TLS handshake failed", fault::transport};
+    case errc::tls_verification_failed: return {"TLS certificate verification failed", fault::transport};
+    case errc::io_error: return {"I/O error", fault::transport};
+    }
+    return {"unknown mailauth error", fault::none};
+}
+
+class error_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "mailauth"; }
+    std::string message(int ev) const override { return std::string{describe(static_cast<errc>(ev)).message}; }
+};
+
+} // namespace detail
+
+/// The category of mailauth::errc.
+inline const std::error_category& error_category() noexcept
+{
+    static const detail::error_category_impl instance;
+    return instance;
+}
+
+inline std::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), error_category()};
+}
+
+/// Which side an error code blames; codes from other categories count as transport.
+inline fault fault_of(const std::error_code& ec) noexcept
+{
+    if (!ec) return fault::none;
+    if (ec.category() != error_category()) return fault::transport;
+    return detail::describe(static_cast<errc>(ec.value())).side;
+}
+
+/// An error code with where it happened: byte offset and offending byte when known.
+struct error_detail {
+    static constexpr std::size_t no_offset = static_cast<std::size_t>(-1);
+
+    std::error_code code;
+    std::size_t offset = no_offset;
+    int byte = -1;
+
+    explicit operator bool() const noexcept { return static_cast<bool>(code); }
+
+    /// E.g. "base64: invalid character 0x2A at offset 17".
+    std::string message() const
+    {
+        std::string m = code.message();
+        if (byte >= 0) {
+            constexpr char hex[] = "0123456789ABCDEF";
+            m += " 0x";
+            m += hex[(byte >> 4) & 0xF];
+            m += hex[byte & 0xF];
+        }
+        if (offset != no_offset) {
+            m += " at offset ";
+            m += std::to_string(offset);
+        }
+        return m;
+    }
+};
+
+/// The exception thrown by mailauth's throwing overloads.
+class error : public std::system_error {
+public:
+    explicit error(std::error_code ec) : std::system_error(ec), what_(ec.message()) {}
+    explicit error(const error_detail& d) : std::system_error(d.code), what_(d.message()), offset_(d.offset) {}
+    error(std::error_code ec, std::string what) : std::system_error(ec), what_(std::move(what)) {}
+
+    const char* what() const noexcept override { return what_.c_str(); }
+    /// Byte offset of the problem in its input, or error_detail::no_offset.
+    std::size_t offset() const noexcept { return offset_; }
+
+private:
+    std::string what_;
+    std::size_t offset_ = error_detail::no_offset;
+};
+
+} // namespace mailauth
+
+template <>
+struct std::is_error_code_enum<mailauth::errc> : std::true_type {};

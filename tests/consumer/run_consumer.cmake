@@ -1,0 +1,67 @@
+# Configures, builds and runs one consumer project from scratch, the way a user of mailauth would.
+# cmake -DSOURCE_DIR=<project> -DBINARY_DIR=<dir> -DCXX=<compiler> -DGENERATOR=<name> -DCTEST=<ctest>
+#       [-DGENERATOR_PLATFORM= -DGENERATOR_TOOLSET= -DMAKE_PROGRAM= -DTOOLCHAIN_FILE= -DCONFIG=]
+#       [-DPREFIX_PATH=<prefix> | -DMAILAUTH_DIR=<dir with mailauthConfig.cmake> | -DMAILAUTH_SOURCE_DIR=<src>]
+#       [-DEXPECTED_DIR=<dir find_package must pick>] [-DEXPECTED_VERSION=<x.y.z>] -P run_consumer.cmake
+foreach(var SOURCE_DIR BINARY_DIR CXX GENERATOR CTEST)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+        message(FATAL_ERROR "run_consumer: ${var} not set")
+    endif()
+endforeach()
+
+function(run_step what)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc COMMAND_ECHO STDOUT)
+    if(NOT rc STREQUAL "0")
+        message(FATAL_ERROR "consumer ${what} failed (${rc})")
+    endif()
+endfunction()
+
+file(REMOVE_RECURSE "${BINARY_DIR}")
+
+set(configure -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX}"
+    # Only what we pass may be found: no package registries.
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+if(GENERATOR_PLATFORM)
+    list(APPEND configure -A "${GENERATOR_PLATFORM}")
+endif()
+if(GENERATOR_TOOLSET)
+    list(APPEND configure -T "${GENERATOR_TOOLSET}")
+endif()
+if(MAKE_PROGRAM)
+    list(APPEND configure "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(TOOLCHAIN_FILE)
+    list(APPEND configure "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
+endif()
+if(CONFIG)
+    list(APPEND configure "-DCMAKE_BUILD_TYPE=${CONFIG}")
+endif()
+if(PREFIX_PATH)
+    list(APPEND configure "-DCMAKE_PREFIX_PATH=${PREFIX_PATH}")
+endif()
+if(MAILAUTH_DIR)
+    list(APPEND configure "-Dmailauth_DIR=${MAILAUTH_DIR}")
+endif()
+if(MAILAUTH_SOURCE_DIR)
+    list(APPEND configure "-DMAILAUTH_SOURCE_DIR=${MAILAUTH_SOURCE_DIR}")
+endif()
+if(EXPECTED_DIR)
+    list(APPEND configure "-DMAILAUTH_EXPECTED_DIR=${EXPECTED_DIR}")
+endif()
+if(EXPECTED_VERSION)
+    list(APPEND configure "-DMAILAUTH_EXPECTED_VERSION=${EXPECTED_VERSION}")
+endif()
+
+set(build --build "${BINARY_DIR}")
+set(test --output-on-failure)
+if(CONFIG)
+    list(APPEND build --config "${CONFIG}")
+    list(APPEND test -C "${CONFIG}")
+endif()
+
+run_step(configure "${CMAKE_COMMAND}" ${configure})
+run_step(build "${CMAKE_COMMAND}" ${build})
+execute_process(COMMAND "${CTEST}" ${test} WORKING_DIRECTORY "${BINARY_DIR}" RESULT_VARIABLE rc COMMAND_ECHO STDOUT)
+if(NOT rc STREQUAL "0")
+    message(FATAL_ERROR "consumer run failed (${rc})")
+endif()
