@@ -1,0 +1,16 @@
+// mailauth: everything but fmt.hpp and testing/ in one include.
+#pragma once
+
+#include <mailauth/base64.hpp>
+#include <mailauth/error.hpp>
+#include <mailauth/outcome.hpp>
+#include <mailauth/policy.hpp>
+#include <mailauth/proto/imap.hpp>
+#include <mailauth/proto/pop3.hpp>
+#include <mailauth/proto/smtp.hpp>
+#include <mailauth/sasl/login.hpp>
+#include <mailauth/sasl/oauthbearer.hpp>
+#include <mailauth/sasl/plain.hpp>
+#include <mailauth/sasl/xoauth2.hpp>
+#include <mailauth/secret.hpp>
+#include <mailauth/transport.hpp>
