@@ -95,6 +95,7 @@ public:
     /// TLS is up; capabilities are forgotten and asked again (RFC 3207 §4.2, RFC 9051 §6.2.1, RFC 2595 §4).
     void tls_started()
     {
+        if (io_ == io::done) return;
         if (io_ != io::tls) return fail(errc::unexpected_call);
         tls_active_ = true;
         out_.capabilities.clear();
@@ -181,6 +182,7 @@ protected:
 
     void finish_error(const error_detail& d)
     {
+        if (io_ == io::done) return; // a finished machine stays as it ended
         out_.error = d;
         out_.authenticated = false;
         switch (fault_of(d.code)) {
@@ -198,6 +200,7 @@ protected:
 
     void finish_authenticated()
     {
+        if (io_ == io::done) return;
         out_.authenticated = true;
         out_.verdict = verdict::authenticated;
         out_.error = {};
@@ -207,6 +210,7 @@ protected:
     /// Ends with the server's refusal; `kind` is the protocol's reading of the reply.
     void finish_rejected(verdict kind)
     {
+        if (io_ == io::done) return;
         out_.authenticated = false;
         if (kind == verdict::credentials_rejected && uses_token(method_)) {
             kind = verdict::token_rejected;

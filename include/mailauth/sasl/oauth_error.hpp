@@ -40,7 +40,10 @@ inline void parse_oauth_error(std::string_view challenge, oauth_error& out)
     out.raw.assign(challenge.substr(0, max_error_challenge));
     namespace json = mailauth::detail::json;
     json::object obj;
-    out.json_error = json::parse_object(challenge, obj);
+    json::limits lim;
+    lim.max_size = max_error_challenge * 2;
+    lim.max_string = max_error_challenge;
+    out.json_error = json::parse_object(challenge, obj, lim);
     if (out.json_error) return;
     auto take = [&](std::string_view key, std::string& field) {
         const auto* v = obj.find(key);
