@@ -62,6 +62,18 @@ enum class errc : int {
     server_refused,
     connection_closed,
 
+    // OAuth 2.0: the authorization server's answers and redirects, and URLs.
+    oauth_error_response,
+    oauth_response_malformed,
+    oauth_unsupported_token_type,
+    oauth_redirect_malformed,
+    oauth_state_mismatch,
+    oauth_issuer_mismatch,
+    oauth_missing_code,
+    oauth_device_code_expired,
+    oauth_invalid_tenant,
+    url_invalid,
+
     // Transport failures reported by transports that use mailauth's codes.
     timeout,
     name_resolution_failed,
@@ -86,7 +98,7 @@ constexpr errc_info describe(errc e) noexcept
     switch (e) {
     case errc::base64_invalid_character: return {"base64: invalid character", fault::server};
     case errc::base64_whitespace: return {"base64: whitespace character", fault::server};
-    case errc::base64_invalid_length: return {"base64: length is not a multiple of 4", fault::server};
+    case errc::base64_invalid_length: return {"base64: length cannot be base64", fault::server};
     case errc::base64_missing_padding: return {"base64: missing padding", fault::server};
     case errc::base64_misplaced_padding: return {"base64: misplaced padding", fault::server};
     case errc::base64_nonzero_pad_bits: return {"base64: non-zero pad bits (not canonical)", fault::server};
@@ -125,6 +137,16 @@ constexpr errc_info describe(errc e) noexcept
     case errc::imap_tag_mismatch: return {"IMAP tagged reply with an unknown tag", fault::server};
     case errc::server_refused: return {"server refused the connection", fault::server};
     case errc::connection_closed: return {"connection closed by the server", fault::transport};
+    case errc::oauth_error_response: return {"oauth: the authorization server returned an error", fault::server};
+    case errc::oauth_response_malformed: return {"oauth: not a valid token endpoint response", fault::server};
+    case errc::oauth_unsupported_token_type: return {"oauth: token_type is not Bearer", fault::server};
+    case errc::oauth_redirect_malformed: return {"oauth: malformed redirect query", fault::server};
+    case errc::oauth_state_mismatch: return {"oauth: redirect state missing or wrong (possible CSRF)", fault::server};
+    case errc::oauth_issuer_mismatch: return {"oauth: redirect iss missing or wrong (RFC 9207)", fault::server};
+    case errc::oauth_missing_code: return {"oauth: redirect has neither code nor error", fault::server};
+    case errc::oauth_device_code_expired: return {"oauth: device code expired before the user approved", fault::client};
+    case errc::oauth_invalid_tenant: return {"oauth: not a valid Microsoft tenant (common, organizations, consumers, a GUID or a domain)", fault::client};
+    case errc::url_invalid: return {"url: not a valid http(s) URL or component", fault::client};
     case errc::timeout: return {"timed out", fault::transport};
     case errc::name_resolution_failed: return {"host name resolution failed", fault::transport};
     case errc::connect_failed: return {"connection failed", fault::transport};
