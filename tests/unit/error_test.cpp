@@ -94,7 +94,7 @@ TEST_CASE("error_detail::message adds the byte and the offset", "[error]")
     CHECK(error_detail{ec}.message() == "base64: invalid character");
 
     const auto length = mailauth::make_error_code(mailauth::errc::base64_invalid_length);
-    CHECK(error_detail{length, 7}.message() == "base64: length is not a multiple of 4 at offset 7");
+    CHECK(error_detail{length, 7}.message() == "base64: length cannot be base64 at offset 7");
 }
 
 TEST_CASE("error_detail is false without a code", "[error]")
