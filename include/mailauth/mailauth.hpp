@@ -1,4 +1,5 @@
-// mailauth: everything but fmt.hpp and testing/ in one include.
+// mailauth: the mail-side library in one include: codec, mechanisms, machines, driver.
+// Not here: fmt.hpp (needs fmt), testing/ (test helpers) and the OAuth token layer (mailauth/oauth.hpp).
 #pragma once
 
 #include <mailauth/base64.hpp>

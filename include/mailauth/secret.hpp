@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstring>
 #include <iosfwd>
-#include <memory>
 #include <string_view>
 #include <utility>
 
