@@ -24,7 +24,7 @@ struct decode_status {
     constexpr explicit operator bool() const noexcept { return code == errc{}; }
 
     /// The same information as an error_detail (empty on success).
-    error_detail detail() const noexcept
+    error_detail to_error_detail() const noexcept
     {
         if (code == errc{}) return {};
         return {make_error_code(code), offset, byte};
@@ -432,14 +432,14 @@ constexpr decode_status try_url_decode(std::string_view in, char* out, std::size
 inline decode_result decode(std::string_view in, char* out, std::size_t out_capacity) noexcept
 {
     const decode_status s = try_decode(in, out, out_capacity);
-    return {s.size, s.detail()};
+    return {s.size, s.to_error_detail()};
 }
 
 /// Strictly decodes unpadded base64url (RFC 4648 §5) into `out`; needs url_decoded_size(in.size()) bytes.
 inline decode_result url_decode(std::string_view in, char* out, std::size_t out_capacity) noexcept
 {
     const decode_status s = try_url_decode(in, out, out_capacity);
-    return {s.size, s.detail()};
+    return {s.size, s.to_error_detail()};
 }
 
 /// Padded base64 of `in` (RFC 4648 §4).
@@ -453,9 +453,17 @@ inline std::string encode(std::string_view in)
 /// Appends the padded base64 of `in` to `out`; allocates nothing when out's capacity suffices.
 inline void encode_append(std::string_view in, std::string& out)
 {
-    const std::size_t old = out.size();
-    out.resize(old + encoded_size(in.size()));
-    encode(in, out.data() + old);
+    // Through a stack buffer: growing `out` with resize() would zero-fill the bytes first (a memset the
+    // size of the output on every call, even when the capacity is already there).
+    constexpr std::size_t chunk_in = 768, chunk_out = chunk_in / 3 * 4;
+    char buffer[chunk_out];
+    out.reserve(out.size() + encoded_size(in.size()));
+    while (in.size() > chunk_in) {
+        encode(in.substr(0, chunk_in), buffer);
+        out.append(buffer, chunk_out);
+        in.remove_prefix(chunk_in);
+    }
+    out.append(buffer, encode(in, buffer));
 }
 
 /// Replaces `out` with the decoded bytes of `in`, keeping its capacity; on failure `out` is empty and `err` set.

@@ -11,14 +11,14 @@ namespace mailauth {
 /// Capabilities and SASL mechanisms advertised by a server, stored as space-separated words.
 class capabilities {
 public:
-    /// Adds one capability word (an EHLO keyword line, IMAP atom or CAPA line keyword).
+    /// Adds one capability word (an EHLO keyword line, IMAP atom or CAPA line keyword), as advertised.
     void add(std::string_view word)
     {
-        if (word.empty() || has(word)) return;
+        if (word.empty()) return;
         if (!words_.empty()) words_.push_back(' ');
         words_.append(word);
     }
-    /// Adds a SASL mechanism the server offers.
+    /// Adds a SASL mechanism the server offers; listed once even when advertised twice (AUTH and AUTH=).
     void add_mechanism(std::string_view mech)
     {
         if (mech.empty() || offers(mech)) return;

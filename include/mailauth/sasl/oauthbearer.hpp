@@ -65,11 +65,11 @@ public:
     /// saslname encoding of the GS2 header: "," -> "=2C", "=" -> "=3D" (RFC 5801 §4).
     static void append_saslname(std::string_view in, std::string& out)
     {
-        for (char c : in) {
-            if (c == ',') out.append("=2C");
-            else if (c == '=') out.append("=3D");
-            else out.push_back(c);
+        for (auto at = in.find_first_of(",="); at != std::string_view::npos; at = in.find_first_of(",=")) {
+            out.append(in.substr(0, at)).append(in[at] == ',' ? "=2C" : "=3D");
+            in.remove_prefix(at + 1);
         }
+        out.append(in);
     }
 
 private:
