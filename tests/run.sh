@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # Debian packages the build and the tests need; later issues add theirs here.
-PACKAGES="cmake g++ clang catch2 libfmt-dev libbenchmark-dev libssl-dev pkg-config ninja-build"
+PACKAGES="cmake g++ clang catch2 libfmt-dev libbenchmark-dev libssl-dev pkg-config ninja-build python3 openssl libasio-dev dovecot-imapd dovecot-pop3d dovecot-submissiond libcurl4-openssl-dev gdb"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
