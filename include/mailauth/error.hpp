@@ -48,7 +48,6 @@ enum class errc : int {
     no_credentials,
     sasl_step_limit,
     sasl_unexpected_challenge,
-    machine_failed,
     unexpected_call,
 
     // The server broke the protocol.
@@ -126,7 +125,6 @@ constexpr errc_info describe(errc e) noexcept
     case errc::no_credentials: return {"no token or password given", fault::client};
     case errc::sasl_step_limit: return {"too many SASL challenges", fault::server};
     case errc::sasl_unexpected_challenge: return {"the server sent a challenge the mechanism does not expect", fault::server};
-    case errc::machine_failed: return {"the machine has already failed", fault::client};
     case errc::unexpected_call: return {"call not allowed in the machine's current state", fault::client};
     case errc::reply_malformed: return {"malformed server reply", fault::server};
     case errc::reply_line_too_long: return {"server line too long", fault::server};

@@ -16,7 +16,7 @@ enum class oauth_use : unsigned char { mandatory, optional };
 /// When to send the SASL initial response inline with the AUTH command (RFC 4422 §5).
 enum class initial_response : unsigned char {
     automatic, ///< inline when the protocol allows and the line fits; never for POP3 XOAUTH2 (Microsoft 365)
-    always,    ///< inline whenever the server advertises support, regardless of line length rules
+    always,    ///< inline whenever there is one: even over the line limits, without SASL-IR, for POP3 XOAUTH2
     never,     ///< always wait for the server's empty challenge
 };
 

@@ -16,7 +16,6 @@ namespace mailauth::sasl {
 enum class status : unsigned char {
     respond, ///< send the bytes written to `out` (possibly empty)
     wait,    ///< start() only: no initial response, wait for the server's first challenge
-    done,    ///< nothing more to send; the server's final reply decides
     fail,    ///< the mechanism cannot go on; see `error` (the protocol machine cancels with "*")
 };
 

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Single-header amalgamation of mailauth (python3 standard library only).
+
+  amalgamate.py header --include-dir DIR --output FILE [--version V] ROOT...
+      Inlines ROOT (paths relative to DIR, e.g. mailauth/mailauth.hpp) and every mailauth header they
+      include, each exactly once (#pragma once), at the point of its first inclusion. Standard includes
+      stay where they are; a repeat of one already emitted at the top level is dropped. The output starts
+      with the list of headers it contains, one `//   <mailauth/x.hpp>` line each.
+
+  amalgamate.py companion --include-dir DIR --base FILE --output FILE HEADER
+      HEADER (e.g. mailauth/fmt.hpp) for use beside the single header FILE: its mailauth includes that
+      FILE already contains become one #include of FILE's name; any others are inlined.
+
+  amalgamate.py rewrite --header FILE --output OUT SOURCE
+      A copy of SOURCE (e.g. examples/demo.cpp) whose mailauth includes are replaced by one include of the
+      single header FILE; fails when SOURCE includes a mailauth header that FILE does not contain.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+PRAGMA_ONCE_RE = re.compile(r"^\s*#\s*pragma\s+once\b")
+CONDITIONAL_OPEN_RE = re.compile(r"^\s*#\s*if(n?def)?\b")
+CONDITIONAL_CLOSE_RE = re.compile(r"^\s*#\s*endif\b")
+CONTAINS_RE = re.compile(r"^//   <(mailauth/[^>]+)>$")
+
+
+class AmalgamationError(Exception):
+    pass
+
+
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def write_if_changed(path, text):
+    """Writes `text` unless the file already holds it (keeps timestamps stable for the build)."""
+    try:
+        if read_text(path) == text:
+            return
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class Amalgamator:
+    def __init__(self, include_dir, already=()):
+        self.include_dir = os.path.abspath(include_dir)
+        self.done = set(already)        # "mailauth/x.hpp" already in the output (or in the base header)
+        self.order = []                 # headers inlined, in order
+        self.system_includes = set()    # standard includes emitted at the top level
+        self.lines = []
+        self.external = []              # mailauth headers satisfied by the base header
+
+    def resolve(self, spelled, quote, including_file):
+        """The "mailauth/..." name of an include that refers to a mailauth header, else None."""
+        candidates = []
+        if quote == '"' and including_file is not None:
+            candidates.append(os.path.join(os.path.dirname(including_file), spelled))
+        candidates.append(os.path.join(self.include_dir, spelled))
+        for c in candidates:
+            c = os.path.normpath(c)
+            rel = os.path.relpath(c, self.include_dir).replace(os.sep, "/")
+            if rel.startswith("mailauth/") and os.path.isfile(c):
+                return rel
+        if spelled.startswith("mailauth/"):
+            where = including_file or "the command line"
+            raise AmalgamationError(f"{where}: cannot find <{spelled}> under {self.include_dir}")
+        return None
+
+    def add(self, rel, stack=()):
+        if rel in self.done:
+            return
+        if rel in stack:
+            raise AmalgamationError("include cycle: " + " -> ".join(stack + (rel,)))
+        self.done.add(rel)
+        path = os.path.join(self.include_dir, rel)
+        self.lines.append(f"// <{rel}>")
+        depth = 0  # preprocessor conditional nesting: includes inside #if blocks are always kept
+        for lineno, line in enumerate(read_text(path).splitlines(), 1):
+            if PRAGMA_ONCE_RE.match(line):
+                continue
+            if CONDITIONAL_OPEN_RE.match(line):
+                depth += 1
+            elif CONDITIONAL_CLOSE_RE.match(line):
+                depth -= 1
+            m = INCLUDE_RE.match(line)
+            if m:
+                quote, spelled = m.group(1), m.group(2)
+                target = self.resolve(spelled, quote, path)
+                if target is not None:
+                    if depth > 0:
+                        raise AmalgamationError(
+                            f"{path}:{lineno}: a mailauth include inside #if cannot be amalgamated")
+                    self.add(target, stack + (rel,))
+                    continue
+                if depth == 0:
+                    if spelled in self.system_includes:
+                        continue
+                    self.system_includes.add(spelled)
+            self.lines.append(line)
+        self.order.append(rel)
+
+
+def header_prologue(title, version, contents):
+    out = [f"// {title}"]
+    out.append("// Generated by cmake/amalgamate.py" + (f" from mailauth {version}" if version else "") +
+               "; do not edit. Requires C++20.")
+    out.append("// Contains:")
+    out.extend(f"//   <{rel}>" for rel in contents)
+    out.append("#pragma once")
+    out.append("")
+    return out
+
+
+def cmd_header(args):
+    a = Amalgamator(args.include_dir)
+    for root in args.roots:
+        rel = a.resolve(root, "<", None)
+        if rel is None:
+            raise AmalgamationError(f"{root} is not a header under {args.include_dir}")
+        a.add(rel)
+    title = "mailauth single header: " + ", ".join(f"<{r}>" for r in args.roots) + " and what they include."
+    text = "\n".join(header_prologue(title, args.version, a.order) + a.lines) + "\n"
+    if any(INCLUDE_RE.match(line) and INCLUDE_RE.match(line).group(2).startswith("mailauth/")
+           for line in text.splitlines()):
+        raise AmalgamationError("internal error: a mailauth include survived the amalgamation")
+    write_if_changed(args.output, text)
+
+
+def contained_headers(single_header):
+    contents = []
+    for line in read_text(single_header).splitlines():
+        m = CONTAINS_RE.match(line)
+        if m:
+            contents.append(m.group(1))
+        elif contents:
+            break
+    if not contents:
+        raise AmalgamationError(f"{single_header} lists no contained headers: not made by amalgamate.py header")
+    return contents
+
+
+def cmd_companion(args):
+    base = contained_headers(args.base)
+    a = Amalgamator(args.include_dir, already=base)
+    rel = a.resolve(args.header, "<", None)
+    if rel is None:
+        raise AmalgamationError(f"{args.header} is not a header under {args.include_dir}")
+    if rel in base:
+        raise AmalgamationError(f"<{rel}> is already in {args.base}")
+    a.add(rel)
+    base_name = os.path.basename(args.base)
+    title = f"mailauth single header companion: <{rel}> for use with {base_name}."
+    lines = header_prologue(title, None, a.order)
+    lines.append(f'#include "{base_name}"')
+    lines.append("")
+    text = "\n".join(lines + a.lines) + "\n"
+    write_if_changed(args.output, text)
+
+
+def cmd_rewrite(args):
+    contents = set(contained_headers(args.header))
+    header_name = os.path.basename(args.header)
+    out = [f"// Generated by cmake/amalgamate.py from {os.path.basename(args.source)}: "
+           f"its mailauth includes replaced by <{header_name}>."]
+    replaced = False
+    for lineno, line in enumerate(read_text(args.source).splitlines(), 1):
+        m = INCLUDE_RE.match(line)
+        if m and m.group(2).startswith("mailauth/"):
+            if m.group(2) not in contents:
+                raise AmalgamationError(
+                    f"{args.source}:{lineno}: <{m.group(2)}> is not in the single header {args.header}")
+            if not replaced:
+                out.append(f"#include <{header_name}>")
+                replaced = True
+            continue
+        out.append(line)
+    if not replaced:
+        raise AmalgamationError(f"{args.source} includes no mailauth header")
+    write_if_changed(args.output, "\n".join(out) + "\n")
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    h = sub.add_parser("header", help="write the single header")
+    h.add_argument("--include-dir", required=True)
+    h.add_argument("--output", required=True)
+    h.add_argument("--version", default="")
+    h.add_argument("roots", nargs="+", help="headers relative to the include dir, e.g. mailauth/mailauth.hpp")
+    h.set_defaults(func=cmd_header)
+
+    c = sub.add_parser("companion", help="write an opt-in header for use beside the single header")
+    c.add_argument("--include-dir", required=True)
+    c.add_argument("--base", required=True, help="the single header made by `header`")
+    c.add_argument("--output", required=True)
+    c.add_argument("header", help="e.g. mailauth/fmt.hpp")
+    c.set_defaults(func=cmd_companion)
+
+    r = sub.add_parser("rewrite", help="point a source file at the single header")
+    r.add_argument("--header", required=True, help="the single header made by `header`")
+    r.add_argument("--output", required=True)
+    r.add_argument("source")
+    r.set_defaults(func=cmd_rewrite)
+
+    args = p.parse_args(argv)
+    try:
+        args.func(args)
+    except (AmalgamationError, OSError) as e:
+        print(f"amalgamate.py: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,48 @@
+# Builds and runs the Conan test_package project against an installed mailauth, the way CMakeDeps would feed it.
+# cmake -DSOURCE_DIR=<cmake/conan/test_package> -DBINARY_DIR=<dir> -DPREFIX=<installed prefix> -DCXX=<compiler>
+#       -DGENERATOR=<name> [-DMAKE_PROGRAM=] [-DWITH_FMT=ON -Dfmt_DIR=<dir>] -P build_test_package.cmake
+cmake_minimum_required(VERSION 3.20)
+foreach(var SOURCE_DIR BINARY_DIR PREFIX CXX GENERATOR)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+        message(FATAL_ERROR "build_test_package.cmake: ${var} not set")
+    endif()
+endforeach()
+
+file(REMOVE_RECURSE "${BINARY_DIR}")
+set(configure -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX}"
+    "-DCMAKE_PREFIX_PATH=${PREFIX}" -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+if(MAKE_PROGRAM)
+    list(APPEND configure "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(WITH_FMT)
+    list(APPEND configure -DMAILAUTH_TEST_FMT=ON)
+    if(fmt_DIR)
+        list(APPEND configure "-Dfmt_DIR=${fmt_DIR}")
+    endif()
+    set(expected "mailauth test_package \\(with fmt\\): ok")
+else()
+    set(expected "mailauth test_package: ok")
+endif()
+if(NOT CXX MATCHES "(cl|cl\\.exe)$")
+    list(APPEND configure "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror")
+endif()
+
+execute_process(COMMAND "${CMAKE_COMMAND}" ${configure} RESULT_VARIABLE rc COMMAND_ECHO STDOUT)
+if(NOT rc STREQUAL "0")
+    message(FATAL_ERROR "test_package configure failed (${rc})")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY_DIR}" RESULT_VARIABLE rc COMMAND_ECHO STDOUT)
+if(NOT rc STREQUAL "0")
+    message(FATAL_ERROR "test_package build failed (${rc})")
+endif()
+
+find_program(exe test_package PATHS "${BINARY_DIR}" "${BINARY_DIR}/Release" NO_DEFAULT_PATH)
+if(NOT exe)
+    message(FATAL_ERROR "test_package was not built in ${BINARY_DIR}")
+endif()
+execute_process(COMMAND "${exe}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+message(STATUS "${out}")
+if(NOT rc STREQUAL "0" OR NOT out MATCHES "${expected}")
+    message(FATAL_ERROR "test_package failed (${rc}): expected output matching '${expected}'")
+endif()
