@@ -276,3 +276,15 @@ TEST_CASE("imap: hang-up mid-exchange and over-long lines")
     session l{test::with_token("u", "t"), "S: * OK " + std::string(1 << 20, 'A') + "\n"};
     CHECK(l.run().error.code == errc::reply_line_too_long);
 }
+
+TEST_CASE("imap: a server that hides its logins until TLS asks for TLS, not for another mechanism")
+{
+    auto opts = test::with_token("alice@example.test", "t", mailauth::tls_mode::none);
+    opts.policy.allow_plaintext = true;
+    session s{std::move(opts), "S: * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS "
+                               "LOGINDISABLED] Dovecot ready.\n"};
+    const auto& o = s.run();
+    CHECK(o.verdict == verdict::tls_required);
+    CHECK(o.error.code == errc::tls_required);
+    CHECK(o.hint.find("only after STARTTLS") != std::string::npos);
+}

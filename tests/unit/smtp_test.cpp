@@ -540,3 +540,13 @@ TEST_CASE("smtp: a reused machine runs again without surprises")
         CHECK(m.outcome().transcript.size() == 6);
     }
 }
+
+TEST_CASE("smtp: the Gmail hint is only for Google's scope; others get the refresh hint")
+{
+    session s{test::with_token("alice@example.test", "expired"),
+              "S: 220 dovecot\nC: EHLO client.example\nS: 250-dovecot\nS: 250 AUTH XOAUTH2\nC: AUTH XOAUTH2 <base64>\n"
+              "S: 334 " + std::string{test::dovecot_xoauth2_error} + "\nC: \nS: 535 5.7.8 Authentication failed.\n"};
+    const auto& o = s.run();
+    CHECK(o.verdict == verdict::token_rejected);
+    CHECK(o.hint == "the server refused the access token: refresh it and retry once; the server expects scope mail");
+}

@@ -260,6 +260,14 @@ protected:
                            self().native_login()})
                 if (try_pick(m)) return picked();
         }
+        if (!tls_active_ && out_.capabilities.mechanisms().empty() &&
+            (out_.capabilities.has("STARTTLS") || out_.capabilities.has("STLS") ||
+             out_.capabilities.has("LOGINDISABLED"))) {
+            // RFC 3501 §7.2.1 / RFC 4954 §4: a server that hides its logins until TLS (Dovecot's TLS-only mode).
+            fail(errc::tls_required);
+            out_.hint.assign("the server offers logins only after STARTTLS: use STARTTLS or implicit TLS");
+            return false;
+        }
         fail(errc::mechanism_unavailable);
         out_.hint.assign("the server offers: ");
         out_.hint.append(out_.capabilities.mechanisms().empty() ? std::string_view{"no SASL mechanism"}

@@ -196,8 +196,9 @@ private:
             out_.error = error_detail{make_error_code(errc::reply_unexpected)};
             return verdict::protocol_error;
         }
-        if (enh == "5.7.8" && out_.has_oauth_error && !out_.oauth_error.scope.empty())
-            out_.hint.assign("Gmail refused the token; it must be valid and carry scope ").append(out_.oauth_error.scope);
+        if (enh == "5.7.8" && out_.has_oauth_error && out_.oauth_error.scope.find("google.com") != std::string::npos)
+            out_.hint.assign("Gmail refused the token: refresh it and retry once; it must carry scope ")
+                .append(out_.oauth_error.scope);
         return verdict::credentials_rejected;
     }
 
