@@ -4,6 +4,10 @@
 // in any output.
 #include "net/session.hpp"
 #include "net/tls_socket.hpp"
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+#include "token/stored_tokens.hpp"
+#include "token/token_config.hpp"
+#endif
 
 #include <mailauth/fmt.hpp>
 #include <mailauth/mailauth.hpp>
@@ -19,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +35,9 @@
 namespace {
 
 using mailauth_examples::mail_protocol;
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+namespace tk = mailauth_examples::token;
+#endif
 
 constexpr std::string_view version = "0.1.0";
 
@@ -50,6 +58,9 @@ Checks a login to an IMAP, POP3 or SMTP server with OAuth 2.0 (XOAUTH2, OAUTHBEA
   --user USER                 the login name
   --token-file FILE           read the OAuth access token from FILE ("-" = standard input)
   --token-env VAR             read the OAuth access token from environment variable VAR
+  --token-store FILE          take the access token from a mailauth-token store, get a new one when it is
+                              about to expire, and refresh and retry once when the server rejects it
+                              (the token endpoint options are listed below)
   --password-file FILE        read a password from FILE ("-" = standard input)
   --mech NAME                 XOAUTH2 OAUTHBEARER PLAIN LOGIN IMAP-LOGIN USER-PASS; repeatable, in order
                               of preference (default: XOAUTH2 OAUTHBEARER, then the password logins)
@@ -71,7 +82,26 @@ Tokens and passwords are never accepted on the command line and never printed.
 Usage errors are reported on standard error only (no JSON).
 Exit status: 0 authenticated; 1 rejected by the server; 2 usage or bad input; 3 network or TLS failure;
 4 no acceptable mechanism, or TLS required and unavailable; 5 the server broke the protocol.
+With --token-store a failed token request exits 1 (refused), 2 (store or options), 3 (no HTTP answer) or 5.
 )";
+
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+constexpr std::string_view token_store_usage = R"(
+Token store options (with --token-store; the store records the endpoint, client and scope it was filled with):
+  --provider NAME             google | microsoft[:TENANT] | outlook
+  --token-endpoint URL        token endpoint (default: the store's, or the provider's)
+  --client-id ID              the OAuth client (default: the store's)
+  --client-secret-file FILE   client secret (client_secret_basic; see --client-auth)
+  --client-auth basic|post    how to send the client secret (default: basic, RFC 6749 §2.3.1)
+  --assertion-key FILE        PEM private key: private_key_jwt (RFC 7523)
+  --assertion-alg ALG         another algorithm for the key (PS256, RS384, ...)
+  --key-id KID                "kid" header of the client assertion
+  --scope S                   scope; repeatable (default: the store's)
+  --account NAME              the account the tokens belong to (default: the store's)
+  --http-timeout SECONDS      token endpoint timeout (default: 30)
+  --token-ca-file FILE        trust these CA certificates for the token endpoint (--ca-file is the mail server's)
+)";
+#endif
 
 /// A command-line or input problem: exit status 2.
 struct usage_error : std::exception {
@@ -89,6 +119,10 @@ struct config {
     std::uint16_t port = 0;
     std::string user;
     std::string token_file, token_env, password_file;
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+    tk::oauth_options oauth;       // --token-store and the token endpoint options
+    std::string oauth_option_seen; // the first token endpoint option given (it needs --token-store)
+#endif
     std::vector<std::string> mechanisms;
     bool starttls = false;
     bool require_oauth = false;
@@ -107,6 +141,7 @@ struct config {
 struct credentials {
     mailauth::secret token;
     mailauth::secret password;
+    mailauth::secret refreshed; // the access token a --token-store refresh brought (kept to scrub it)
 };
 
 // ---- command line ----------------------------------------------------------------------------------
@@ -206,8 +241,26 @@ config parse_args(int argc, char** argv)
             if (inline_value) throw usage_error(fmt::format("{} takes no value", a));
             f = true;
         };
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+        if (a.substr(0, 2) == "--") {
+            bool taken = false;
+            try {
+                taken = tk::parse_oauth_option(a, std::function<std::string()>{value}, c.oauth);
+            } catch (const tk::config_error& e) {
+                throw usage_error(e.what());
+            }
+            if (taken) {
+                if (c.oauth_option_seen.empty() && a != "--token-store" && a != "--store")
+                    c.oauth_option_seen = std::string{a};
+                continue;
+            }
+        }
+#endif
         if (a == "--help" || a == "-h") {
             std::fwrite(usage_text.data(), 1, usage_text.size(), stdout);
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+            std::fwrite(token_store_usage.data(), 1, token_store_usage.size(), stdout);
+#endif
             std::exit(0);
         } else if (a == "--version") {
             fmt::print("mailauth-probe {}\n", version);
@@ -276,12 +329,22 @@ config parse_args(int argc, char** argv)
     }
     if (!have_url) throw usage_error("no URL given");
 
-    const bool token = !c.token_file.empty() || !c.token_env.empty();
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+    const bool store = !c.oauth.store.empty();
+    if (store && (!c.token_file.empty() || !c.token_env.empty()))
+        throw usage_error("give one of --token-file, --token-env and --token-store");
+    if (!store && !c.oauth_option_seen.empty())
+        throw usage_error(fmt::format("{} is a token store option: it needs --token-store", c.oauth_option_seen));
+#else
+    const bool store = false;
+#endif
+    const bool token = !c.token_file.empty() || !c.token_env.empty() || store;
     const bool password = !c.password_file.empty();
     if (!c.token_file.empty() && !c.token_env.empty()) throw usage_error("give either --token-file or --token-env");
     if (c.token_file == "-" && c.password_file == "-")
         throw usage_error("only one of --token-file and --password-file can read standard input");
-    if (!token && !password) throw usage_error("no credentials: give --token-file, --token-env or --password-file");
+    if (!token && !password)
+        throw usage_error("no credentials: give --token-file, --token-env, --token-store or --password-file");
     if (c.user.empty()) throw usage_error("--user is required");
     if (c.require_oauth && c.allow_fallback)
         throw usage_error("--require-oauth and --allow-fallback exclude each other");
@@ -393,7 +456,7 @@ public:
     std::string operator()(std::string_view text) const
     {
         std::string s{text};
-        for (const auto* secret : {&k_.token, &k_.password}) {
+        for (const auto* secret : {&k_.token, &k_.password, &k_.refreshed}) {
             const auto bytes = secret->reveal();
             if (bytes.size() < 4) continue; // too short to tell apart from ordinary text
             for (auto at = s.find(bytes); at != std::string::npos; at = s.find(bytes, at))
@@ -544,6 +607,10 @@ struct run_report {
     std::string_view family;
     std::optional<mailauth_examples::command_result> session;
     std::vector<extra_line> extra;
+    bool token_store = false;    // the token came from --token-store
+    std::size_t token_requests = 0;
+    bool refreshed = false;      // a rejected token was refreshed (and the login retried)
+    std::string refresh_error;   // why the refresh after a rejection failed (no token in it)
 };
 
 /// The probe's tls_transport: the socket plus a note of where TLS started, for the transcript.
@@ -683,6 +750,9 @@ std::string advice(const run_report& r)
     if (r.outcome == nullptr) return lib;
     switch (r.outcome->verdict) {
     case mailauth::verdict::token_rejected:
+        if (r.token_store && !r.refresh_error.empty())
+            return join("the token store could not replace the rejected token (see 'refresh' above): fill it again "
+                        "with mailauth-token auth-code or device");
         return join("check that the token has not expired, was issued for this user (--user must match the "
                     "token's user claim) and carries the scope the server wants");
     case mailauth::verdict::retry_without_initial_response: return join("retry with --initial-response never");
@@ -756,6 +826,11 @@ void print_human(const run_report& r, const scrubber& scrub)
     }
     fmt::print("round trips:  {} for authentication, {} in all; {} attempt(s)\n", o.round_trips, o.total_round_trips,
                o.attempts);
+    if (r.token_store) {
+        fmt::print("token store:  {} token request(s){}\n", r.token_requests,
+                   r.refreshed ? "; the rejected token was refreshed and the login retried" : "");
+        if (!r.refresh_error.empty()) fmt::print("refresh:      failed: {}\n", scrub(r.refresh_error));
+    }
     if (o.capabilities.known() || !o.capabilities.words().empty())
         fmt::print("capabilities: {}\n", scrub(o.capabilities.words()));
     if (!o.capabilities.mechanisms().empty())
@@ -848,6 +923,13 @@ void print_json(const run_report& r, const scrubber& scrub)
         j.number("round_trips", o != nullptr ? o->round_trips : 0);
         j.number("total_round_trips", o != nullptr ? o->total_round_trips : 0);
         j.number("attempts", o != nullptr ? o->attempts : 0);
+        if (r.token_store) {
+            j.number("token_requests", static_cast<long long>(r.token_requests));
+            j.boolean("token_refreshed", r.refreshed);
+            j.string_or_null("token_refresh_error", scrub(r.refresh_error));
+        } else {
+            j.null("token_requests");
+        }
         const std::error_code ec = o != nullptr ? o->error.code : r.connect_error;
         if (ec) {
             json_object t{j.key("error")};
@@ -933,9 +1015,17 @@ mailauth::options make_options(const config& c, const credentials& k)
     return o;
 }
 
-/// Logs in with `Machine` over the connected socket, ends the session, prints the report.
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+using token_store_ptr = tk::stored_tokens*;
+#else
+using token_store_ptr = void*;
+#endif
+
+/// Logs in with `Machine` over the connected socket, ends the session, prints the report. With a token
+/// store, a rejected token is refreshed once and the login retried on the same connection.
 template <class Machine>
-int run(const config& c, const credentials& k, mailauth_examples::tls_socket& socket, run_report& r)
+int run(const config& c, credentials& k, mailauth_examples::tls_socket& socket, run_report& r,
+        [[maybe_unused]] token_store_ptr store)
 {
     Machine machine{make_options(c, k)};
     probe_transport io{socket, machine.outcome(), r.extra};
@@ -943,7 +1033,25 @@ int run(const config& c, const credentials& k, mailauth_examples::tls_socket& so
         const auto& t = socket.tls();
         r.extra.push_back({0, 'T', fmt::format("TLS handshake done: {} {}", t.version, t.cipher)});
     }
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+    const auto& o = [&]() -> const mailauth::outcome& {
+        if (store == nullptr) return mailauth::authenticate(io, machine);
+        const auto before = store->requests_sent();
+        const auto& out = mailauth::authenticate(io, machine, [&](const mailauth::outcome& rejected) {
+            auto fresh = (*store)(rejected);
+            if (fresh)
+                k.refreshed = *fresh;
+            else
+                r.refresh_error = store->last_message().empty() ? "no new token" : store->last_message();
+            return fresh;
+        });
+        r.refreshed = store->requests_sent() > before && r.refresh_error.empty();
+        r.token_requests = store->requests_sent();
+        return out;
+    }();
+#else
     const auto& o = mailauth::authenticate(io, machine);
+#endif
     r.outcome = &o;
     if (o.verdict == mailauth::verdict::transport_error) r.transport_detail = socket.error_text();
     r.tls_active = socket.is_tls();
@@ -966,9 +1074,49 @@ int run(const config& c, const credentials& k, mailauth_examples::tls_socket& so
     return exit_for(r);
 }
 
+/// Exit status for a failed token request of the store.
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+int exit_for(tk::failure_kind f)
+{
+    switch (f) {
+    case tk::failure_kind::none: return exit_authenticated;
+    case tk::failure_kind::refused: return exit_rejected;
+    case tk::failure_kind::usage:
+    case tk::failure_kind::store: return exit_usage;
+    case tk::failure_kind::network: return exit_network;
+    case tk::failure_kind::protocol: return exit_protocol;
+    }
+    return exit_network;
+}
+#endif
+
+/// A token request failed before any connection: status and message, on standard error only.
+struct token_failure {
+    int status;
+    std::string message;
+};
+
 int probe(const config& c)
 {
-    const credentials k = read_credentials(c);
+    credentials k = read_credentials(c);
+    token_store_ptr store = nullptr;
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+    // Locks the store for the whole run, so nothing else rotates its refresh token meanwhile.
+    std::optional<tk::stored_tokens> st;
+    if (!c.oauth.store.empty()) {
+        try {
+            st.emplace(c.oauth);
+        } catch (const tk::store_error& e) {
+            throw usage_error(fmt::format("token store: {}", e.what()));
+        } catch (const tk::config_error& e) {
+            throw usage_error(e.what());
+        }
+        if (st->token(k.token))
+            throw token_failure{exit_for(st->last_failure()),
+                                fmt::format("no access token from the store {}: {}", c.oauth.store, st->last_message())};
+        store = &*st;
+    }
+#endif
     mailauth_examples::connect_options co;
     co.host = c.host;
     co.port = c.port;
@@ -981,6 +1129,10 @@ int probe(const config& c)
 
     run_report r;
     r.cfg = &c;
+#ifdef MAILAUTH_PROBE_TOKEN_STORE
+    r.token_store = store != nullptr;
+    if (store != nullptr) r.token_requests = store->requests_sent();
+#endif
     mailauth_examples::tls_socket socket;
     if (const auto ec = socket.connect(co)) {
         r.connect_error = ec;
@@ -997,9 +1149,9 @@ int probe(const config& c)
     r.local = socket.local();
     r.family = socket.family();
     switch (c.protocol) {
-    case mail_protocol::imap: return run<mailauth::imap::client>(c, k, socket, r);
-    case mail_protocol::pop3: return run<mailauth::pop3::client>(c, k, socket, r);
-    case mail_protocol::smtp: return run<mailauth::smtp::client>(c, k, socket, r);
+    case mail_protocol::imap: return run<mailauth::imap::client>(c, k, socket, r, store);
+    case mail_protocol::pop3: return run<mailauth::pop3::client>(c, k, socket, r, store);
+    case mail_protocol::smtp: return run<mailauth::smtp::client>(c, k, socket, r, store);
     }
     return exit_protocol;
 }
@@ -1015,6 +1167,9 @@ int main(int argc, char** argv)
     } catch (const usage_error& e) {
         fmt::print(stderr, "mailauth-probe: {}\n(mailauth-probe --help shows the options)\n", e.message);
         return exit_usage;
+    } catch (const token_failure& e) {
+        fmt::print(stderr, "mailauth-probe: {}\n", e.message);
+        return e.status;
     } catch (const std::exception& e) {
         fmt::print(stderr, "mailauth-probe: internal error: {}\n", e.what());
         return exit_protocol;
