@@ -1,6 +1,7 @@
 // mailauth: strict base64 (RFC 4648 §4, padded) and base64url without padding (RFC 4648 §5).
 #pragma once
 
+#include <mailauth/detail/base64_simd.hpp>
 #include <mailauth/error.hpp>
 
 #include <array>
@@ -196,6 +197,11 @@ constexpr std::size_t encode(std::string_view in, char* out, bool pad) noexcept
         copy_pair(to + 4, pairs + 2 * (w >> 28 & 0xFFF));
         copy_pair(to + 6, pairs + 2 * (w >> 16 & 0xFFF));
     };
+    if (!std::is_constant_evaluated() && n >= 16) { // whole vector blocks first, when the CPU has them
+        const auto done = base64_simd::encode(in.data(), n, out, A == alphabet::url);
+        i = done.in;
+        o += done.out;
+    }
     // Hot loop: 12 bytes to 16 characters by eight 12-bit lookups.
     for (; n - i >= 14; i += 12, o += 16) {
         six_bytes(in.data() + i, o);
@@ -243,6 +249,11 @@ constexpr std::uint32_t decode_quads(std::string_view in, char* out) noexcept
     const std::size_t last = in.size() - 4;
     std::uint32_t bad = 0;
     std::size_t i = 0;
+    if (!std::is_constant_evaluated() && last >= 16) { // whole vector blocks of valid characters first
+        const auto done = base64_simd::decode(in.data(), last, out, A == alphabet::url);
+        i = done.in;
+        out += done.out;
+    }
     // Hot loop, 16 characters to 12 bytes. Errors are only accumulated (the caller rescans if `bad` is set).
     // Reading some quads byte by byte (loads) and some as one word (shifts) keeps both loads and ALUs busy.
     for (; last - i >= 16; i += 16, out += 12) {
