@@ -84,6 +84,12 @@ private:
             if (mailauth::detail::iequals(word, "BYE")) return fail(errc::server_refused);
             const bool preauth = mailauth::detail::iequals(word, "PREAUTH");
             if (!preauth && !mailauth::detail::iequals(word, "OK")) return fail(errc::reply_malformed);
+            if (preauth && opts_.tls == tls_mode::starttls && !tls_active_) {
+                // A PREAUTH greeting in plaintext would skip STARTTLS: the known downgrade (Mutt CVE-2020-14093).
+                fail(errc::tls_required);
+                out_.hint.assign("the server greeted with PREAUTH before STARTTLS: refusing the unencrypted session");
+                return;
+            }
             if (preauth) {
                 out_.mechanism.assign("PREAUTH");
                 return finish_authenticated();

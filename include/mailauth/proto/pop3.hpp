@@ -146,6 +146,9 @@ private:
         if (auto e = sasl::detail::check_field(user, errc::invalid_user, false)) return finish_error(e);
         if (auto e = sasl::detail::check_field(opts_.password.reveal(), errc::invalid_password, false))
             return finish_error(e);
+        // USER and PASS are command lines too: 255 octets with CRLF (RFC 2449 §4).
+        if (user.size() + 7 > max_command_line) return fail(errc::invalid_user);
+        if (opts_.password.size() + 7 > max_command_line) return fail(errc::invalid_password);
         in_auth_ = true;
         line_.assign("USER ").append(user);
         st_ = state::user;

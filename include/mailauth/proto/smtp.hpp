@@ -88,7 +88,8 @@ private:
     void send_ehlo()
     {
         const std::string_view name = opts_.ehlo_name;
-        if (name.empty() || name.find_first_of(std::string_view{"\r\n\0 ", 4}) != std::string_view::npos)
+        if (name.empty() || name.size() + 7 > max_command_line ||
+            name.find_first_of(std::string_view{"\r\n\0 ", 4}) != std::string_view::npos)
             return fail(errc::invalid_ehlo_name);
         out_.capabilities.clear();
         line_.assign("EHLO ").append(name);
