@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # Debian packages the build and the tests need; later issues add theirs here.
-PACKAGES="cmake g++ clang catch2 libfmt-dev libbenchmark-dev libssl-dev pkg-config ninja-build python3 openssl libasio-dev dovecot-imapd dovecot-pop3d dovecot-submissiond libcurl4-openssl-dev gdb"
+PACKAGES="cmake g++ clang catch2 libfmt-dev libbenchmark-dev libssl-dev pkg-config ninja-build python3 openssl libasio-dev dovecot-imapd dovecot-pop3d dovecot-submissiond libcurl4-openssl-dev gdb clang-tidy cppcheck valgrind libclang-rt-14-dev"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -98,6 +98,26 @@ for name in "${compilers[@]}"; do
         failed=1
     fi
 done
+
+# --- 3. Hardening: sanitizers, fuzzing, static analysis (only when every compiler passed and all were asked for) ----
+# Each is a script of its own so it can be run alone; MAILAUTH_QUICK=1 skips this section (local iteration).
+stage() {
+    local label=$1
+    shift
+    local t0=$SECONDS
+    say "$label"
+    if "$@"; then
+        summary+=("$(printf '%-15s PASS   (%ss)' "$label" "$((SECONDS - t0))")")
+    else
+        summary+=("$(printf '%-15s FAIL   (%ss)' "$label" "$((SECONDS - t0))")")
+        failed=1
+    fi
+}
+if ((!failed)) && (($# == 0)) && [[ ${MAILAUTH_QUICK:-0} != 1 ]]; then
+    [[ -x tests/sanitize.sh ]] && stage "asan+ubsan" tests/sanitize.sh
+    [[ -x tests/fuzz/run.sh ]] && stage "fuzz ${FUZZ_SECONDS:-20}s/target" tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+    [[ -x tests/lint.sh ]] && stage "clang-tidy+cppcheck" tests/lint.sh
+fi
 
 say "summary"
 printf '    %s\n' "${summary[@]}"
