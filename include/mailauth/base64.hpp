@@ -408,18 +408,18 @@ constexpr std::size_t url_encode(std::string_view in, char* out) noexcept
 constexpr decode_status try_decode(std::string_view in, char* out, std::size_t out_capacity) noexcept
 {
     namespace impl = detail::base64;
-    constexpr auto A = impl::alphabet::standard;
+    constexpr auto alpha = impl::alphabet::standard;
     const std::size_t n = in.size();
     if (n == 0) return {};
-    if (n % 4 != 0) return impl::refused<A>(in);
+    if (n % 4 != 0) return impl::refused<alpha>(in);
     const std::size_t pads = in[n - 1] != '=' ? 0 : in[n - 2] != '=' ? 1 : 2;
     const std::size_t size = n / 4 * 3 - pads;
     if (out_capacity < size) return impl::failure(errc::base64_output_too_small, error_detail::no_offset);
 
     const std::size_t whole = pads == 0 ? n : n - 4;  // the quads without padding
-    const bool ok = impl::decode_quads<A>(in.substr(0, whole), out) == 0 &&
-                    (pads == 0 || impl::decode_partial<A>(in.substr(whole, 4 - pads), out + whole / 4 * 3));
-    return ok ? decode_status{size} : impl::refused<A>(in);
+    const bool ok = impl::decode_quads<alpha>(in.substr(0, whole), out) == 0 &&
+                    (pads == 0 || impl::decode_partial<alpha>(in.substr(whole, 4 - pads), out + whole / 4 * 3));
+    return ok ? decode_status{size} : impl::refused<alpha>(in);
 }
 
 /// Strictly decodes base64url without padding (RFC 4648 §5) into `out`; usable in constant expressions.
@@ -427,16 +427,16 @@ constexpr decode_status try_decode(std::string_view in, char* out, std::size_t o
 constexpr decode_status try_url_decode(std::string_view in, char* out, std::size_t out_capacity) noexcept
 {
     namespace impl = detail::base64;
-    constexpr auto A = impl::alphabet::url;
+    constexpr auto alpha = impl::alphabet::url;
     const std::size_t n = in.size();
-    if (n % 4 == 1) return impl::refused<A>(in);
+    if (n % 4 == 1) return impl::refused<alpha>(in);
     const std::size_t size = url_decoded_size(n);
     if (out_capacity < size) return impl::failure(errc::base64_output_too_small, error_detail::no_offset);
 
     const std::size_t whole = n / 4 * 4;
-    const bool ok = impl::decode_quads<A>(in.substr(0, whole), out) == 0 &&
-                    (whole == n || impl::decode_partial<A>(in.substr(whole), out + whole / 4 * 3));
-    return ok ? decode_status{size} : impl::refused<A>(in);
+    const bool ok = impl::decode_quads<alpha>(in.substr(0, whole), out) == 0 &&
+                    (whole == n || impl::decode_partial<alpha>(in.substr(whole), out + whole / 4 * 3));
+    return ok ? decode_status{size} : impl::refused<alpha>(in);
 }
 
 /// Strictly decodes padded base64 (RFC 4648 §4) into `out`; errc::base64_output_too_small if out_capacity is short.

@@ -55,7 +55,7 @@ struct private_key_jwt {
 using client_auth = std::variant<public_client, client_secret_basic, client_secret_post, private_key_jwt>;
 
 /// The client_id whichever method is used.
-inline const std::string& client_id_of(const client_auth& auth) noexcept
+inline const std::string& client_id_of(const client_auth& auth)
 {
     return std::visit([](const auto& a) -> const std::string& { return a.client_id; }, auth);
 }
