@@ -97,6 +97,10 @@ std::size_t dirty_blocks(std::string_view m, F&& f)
     wipe::check_block(p);
     std::free(p);
 }
+[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n == 0 ? 1 : n); }
+[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n == 0 ? 1 : n); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
 [[gnu::noinline]] void operator delete[](void* p) noexcept { operator delete(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 [[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
