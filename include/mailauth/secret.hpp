@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 #include <iosfwd>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -14,8 +15,36 @@ namespace detail {
 /// Overwrites n bytes with zeros in a way the optimiser may not remove.
 inline void secure_wipe(char* p, std::size_t n) noexcept
 {
+    if (n == 0) return;
+#if defined(__GNUC__) || defined(__clang__)
+    // A full-speed memset; the empty asm that may read the memory keeps it from being dropped as a dead store.
+    std::memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile char* v = p;
     for (std::size_t i = 0; i < n; ++i) v[i] = 0;
+#endif
+}
+
+/// Zeroes every byte a string owns (up to its capacity, so bytes past a shorter value too) and empties it;
+/// the storage stays allocated for reuse.
+inline void wipe(std::string& s) noexcept
+{
+    s.resize(s.capacity()); // within capacity: no allocation
+    secure_wipe(s.data(), s.size());
+    s.clear();
+}
+
+/// Makes room for `n` bytes in `s`; when that needs a new buffer, the old one is wiped before it is freed.
+/// Code that builds credential bytes in a std::string reserves with this, so no growth frees a copy.
+inline void reserve_wiped(std::string& s, std::size_t n)
+{
+    if (n <= s.capacity()) return;
+    std::string fresh;
+    fresh.reserve(n);
+    fresh.append(s);
+    wipe(s);
+    s.swap(fresh); // `fresh` now owns the old, zeroed buffer
 }
 
 } // namespace detail

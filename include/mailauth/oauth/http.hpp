@@ -69,12 +69,8 @@ concept http_client = requires(C& c, const http_request& req, http_response& res
 
 namespace mailauth::detail::oauth_impl {
 
-/// Wipes and empties a std::string that held secret bytes.
-inline void wipe_string(std::string& s) noexcept
-{
-    if (!s.empty()) secure_wipe(s.data(), s.size());
-    s.clear();
-}
+/// Wipes (up to its capacity) and empties a std::string that held secret bytes.
+inline void wipe_string(std::string& s) noexcept { ::mailauth::detail::wipe(s); }
 
 /// `s` bounded to max_error_text bytes with control bytes replaced by spaces, for messages.
 inline std::string printable_excerpt(std::string_view s)

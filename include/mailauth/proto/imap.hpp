@@ -21,6 +21,9 @@ class client : public mailauth::detail::machine_base<client> {
 
 public:
     explicit client(mailauth::options opts) : base(std::move(opts)) { reset(); }
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+    ~client() { mailauth::detail::wipe(command_); }
 
     /// The tag of the last command sent, e.g. "A2".
     std::string_view tag() const noexcept { return tag_; }
@@ -33,6 +36,7 @@ private:
         st_ = state::greeting;
         tag_number_ = 0;
         tag_.clear();
+        mailauth::detail::wipe(command_);
         segment_ = 0;
         segments_ = 0;
     }
@@ -187,6 +191,9 @@ private:
         if (auto e = sasl::detail::check_field(pass, errc::invalid_password, false)) return finish_error(e);
         in_auth_ = true;
         begin_command();
+        // Room for the worst case (every byte escaped, or two literal headers), so no growth frees a copy.
+        mailauth::detail::wipe(command_);
+        mailauth::detail::reserve_wiped(command_, line_.size() + 6 + 2 * (user.size() + pass.size()) + 2 * 24 + 1);
         command_.assign(line_).append("LOGIN ");
         segments_ = 0;
         segment_ = 0;
@@ -224,6 +231,7 @@ private:
         line_.assign(command_, segment_start_, end - segment_start_);
         const auto from = secret_at_ > segment_start_ ? secret_at_ - segment_start_ : 0;
         segment_start_ = end;
+        if (segment_ == segments_) mailauth::detail::wipe(command_); // the rest is in line_ now
         queue_send(from < line_.size() ? from : std::string_view::npos);
     }
 

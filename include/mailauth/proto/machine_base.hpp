@@ -57,13 +57,21 @@ public:
     explicit machine_base(mailauth::options opts) : opts_(std::move(opts)) {}
     machine_base(const machine_base&) = delete;
     machine_base& operator=(const machine_base&) = delete;
+    /// Credential bytes in the working buffers are zeroed before they are freed.
+    ~machine_base()
+    {
+        mailauth::detail::wipe(line_);
+        mailauth::detail::wipe(raw_);
+    }
 
     /// What the machine wants now; a returned send counts as written.
     action next()
     {
+        forget_sent();
         switch (io_) {
         case io::send:
             io_ = after_send_;
+            line_secret_ = secret_from_ != std::string_view::npos;
             out_.transcript.add(direction::client, line_, secret_from_);
             return send{line_, secret_from_ != std::string_view::npos};
         case io::receive: return receive{};
@@ -77,6 +85,7 @@ public:
     void feed(std::string_view line)
     {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        forget_sent();
         if (io_ == io::done) return;
         if (io_ == io::tls) {
             record_server(line);
@@ -95,6 +104,7 @@ public:
     /// TLS is up; capabilities are forgotten and asked again (RFC 3207 §4.2, RFC 9051 §6.2.1, RFC 2595 §4).
     void tls_started()
     {
+        forget_sent();
         if (io_ == io::done) return;
         if (io_ != io::tls) return fail(errc::unexpected_call);
         tls_active_ = true;
@@ -105,6 +115,7 @@ public:
     /// The transport failed (connection closed, timeout, TLS failure); the machine ends.
     void connection_lost(std::error_code ec)
     {
+        forget_sent();
         if (io_ == io::done) return;
         closed_ = true;
         finish_error(error_detail{ec ? ec : make_error_code(errc::connection_closed)});
@@ -130,6 +141,8 @@ public:
     /// Starts over for a new connection, keeping options and buffers (no allocation in steady state).
     void reset()
     {
+        forget_sent();
+        mailauth::detail::wipe(raw_);
         out_.clear();
         io_ = io::receive;
         after_send_ = io::receive;
@@ -159,6 +172,15 @@ protected:
 
     // ---- sending -----------------------------------------------------------------------------------
 
+    /// Once a line with credential bytes has been handed out (and so written), its bytes are zeroed; later
+    /// growth of line_ then frees nothing secret.
+    void forget_sent() noexcept
+    {
+        if (!line_secret_) return;
+        line_secret_ = false;
+        mailauth::detail::wipe(line_);
+    }
+
     /// Queues line_ for sending; `secret_from` marks where credential bytes start.
     void queue_send(std::size_t secret_from = std::string_view::npos, io then = io::receive)
     {
@@ -183,6 +205,7 @@ protected:
     void finish_error(const error_detail& d)
     {
         if (io_ == io::done) return; // a finished machine stays as it ended
+        mailauth::detail::wipe(raw_);
         out_.error = d;
         out_.authenticated = false;
         switch (fault_of(d.code)) {
@@ -201,6 +224,7 @@ protected:
     void finish_authenticated()
     {
         if (io_ == io::done) return;
+        mailauth::detail::wipe(raw_);
         out_.authenticated = true;
         out_.verdict = verdict::authenticated;
         out_.error = {};
@@ -211,6 +235,7 @@ protected:
     void finish_rejected(verdict kind)
     {
         if (io_ == io::done) return;
+        mailauth::detail::wipe(raw_);
         out_.authenticated = false;
         if (kind == verdict::credentials_rejected && uses_token(method_)) {
             kind = verdict::token_rejected;
@@ -436,11 +461,12 @@ protected:
     mailauth::options opts_;
     mailauth::outcome out_;
     std::string line_;      // the line being sent
-    std::string raw_;       // mechanism output (not base64)
+    std::string raw_;       // mechanism output (not base64); wiped when a run ends
     std::string challenge_; // decoded challenge
     io io_ = io::receive;
     io after_send_ = io::receive;
     std::size_t secret_from_ = std::string_view::npos;
+    bool line_secret_ = false; // line_ holds credential bytes that have been handed out
     std::size_t reply_lines_ = 0;
     bool tls_active_ = false;
     bool closed_ = false;

@@ -36,7 +36,10 @@ public:
         out.clear();
         switch (steps_++) {
         case 0: out.assign(user_); return detail::respond(false);
-        case 1: out.assign(password_->reveal()); return detail::respond(true);
+        case 1:
+            mailauth::detail::reserve_wiped(out, password_->size());
+            out.assign(password_->reveal());
+            return detail::respond(true);
         default: return detail::failed(errc::sasl_unexpected_challenge);
         }
     }

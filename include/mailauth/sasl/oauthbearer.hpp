@@ -34,7 +34,8 @@ public:
         const auto token = token_->reveal();
         if (token.empty()) return detail::failed(errc::no_credentials);
         if (auto e = detail::check_field(token, errc::invalid_token, true)) return {status::fail, false, e};
-        out.reserve(user_.size() + host_.size() + token.size() + 48);
+        // Exact upper bound (saslname at most triples the user name), so no growth frees a copy of the token.
+        mailauth::detail::reserve_wiped(out, 3 * user_.size() + host_.size() + token.size() + 48);
         out.append("n,");
         if (!user_.empty()) {
             out.append("a=");

@@ -29,7 +29,7 @@ public:
         const auto pass = password_->reveal();
         if (pass.empty()) return detail::failed(errc::no_credentials);
         if (auto e = detail::check_field(pass, errc::invalid_password, false)) return {status::fail, false, e};
-        out.reserve(authzid_.size() + user_.size() + pass.size() + 2);
+        mailauth::detail::reserve_wiped(out, authzid_.size() + user_.size() + pass.size() + 2);
         out.append(authzid_).append(1, '\0').append(user_).append(1, '\0').append(pass);
         return detail::respond(true);
     }

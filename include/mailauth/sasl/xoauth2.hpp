@@ -29,7 +29,7 @@ public:
         const auto token = token_->reveal();
         if (token.empty()) return detail::failed(errc::no_credentials);
         if (auto e = detail::check_field(token, errc::invalid_token, true)) return {status::fail, false, e};
-        out.reserve(user_.size() + token.size() + 20);
+        mailauth::detail::reserve_wiped(out, user_.size() + token.size() + 20);
         out.append("user=").append(user_).append("\x01" "auth=Bearer ").append(token).append("\x01\x01");
         return detail::respond(true);
     }
