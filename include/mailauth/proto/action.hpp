@@ -8,7 +8,8 @@
 
 namespace mailauth {
 
-/// Write this line followed by CRLF; `secret` says it carries a credential (never log it).
+/// Write this line followed by CRLF; `secret` says it carries a credential (never log it). The view is valid
+/// until the next call on the machine; a secret line's bytes are zeroed then.
 struct send {
     std::string_view line;
     bool secret = false;
