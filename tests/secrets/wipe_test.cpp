@@ -132,7 +132,7 @@ struct replay {
     std::error_code start_tls() { return {}; }
 };
 
-mailauth::options login(std::string_view mechanism, bool token)
+mailauth::options login(std::string_view mechanism, bool token, std::string_view password = password_marker)
 {
     mailauth::options o;
     o.user = "alice@example.test";
@@ -140,7 +140,7 @@ mailauth::options login(std::string_view mechanism, bool token)
     o.ehlo_name = "client.example";
     o.policy.mechanisms = {std::string{mechanism}};
     if (token) o.token.assign(token_marker);
-    else o.password.assign(password_marker);
+    else o.password.assign(password);
     return o;
 }
 
@@ -245,15 +245,11 @@ TEST_CASE("wipe: the machines leave no credential in freed memory")
         CHECK(run<mailauth::imap::client>(login(imap_login_command, false), {"* OK [CAPABILITY IMAP4rev1] hi", "A1 OK yes"},
                                           password_marker) == 0);
         // An 8-bit password goes as a synchronising literal, in its own segment.
-        auto eight_bit = login(imap_login_command, false);
-        eight_bit.password.assign(password_marker_8bit);
-        CHECK(run<mailauth::imap::client>(std::move(eight_bit),
+        CHECK(run<mailauth::imap::client>(login(imap_login_command, false, password_marker_8bit),
                                           {"* OK [CAPABILITY IMAP4rev1] hi", "+ go ahead", "A1 OK yes"},
                                           password_marker) == 0);
         // Refused before the literal was asked for: the LOGIN command still held the password.
-        auto refused = login(imap_login_command, false);
-        refused.password.assign(password_marker_8bit);
-        CHECK(run<mailauth::imap::client>(std::move(refused), {"* OK [CAPABILITY IMAP4rev1] hi", "A1 NO no"},
+        CHECK(run<mailauth::imap::client>(login(imap_login_command, false, password_marker_8bit), {"* OK [CAPABILITY IMAP4rev1] hi", "A1 NO no"},
                                           password_marker, false) == 0);
     }
     SECTION("POP3")
