@@ -142,7 +142,7 @@ public:
     void reset()
     {
         forget_sent();
-        mailauth::detail::wipe(raw_);
+        if (io_ != io::done) mailauth::detail::wipe(raw_); // a finished run has wiped it already
         out_.clear();
         io_ = io::receive;
         after_send_ = io::receive;
