@@ -93,3 +93,21 @@ TEST_CASE("fuzz regression: a failed 2xx token response names no byte of its bod
     CHECK(broken.error.json_error.byte == -1);
     CHECK(broken.error.message().find("at-0123456789abcdef") == std::string::npos);
 }
+
+// oauth_response_fuzz (300 s run): a 200 response whose token_type is not Bearer was described as the
+// prefix "token_type is not Bearer (RFC 6750): " plus up to max_error_text bytes of the type, so the
+// description could exceed the max_error_text bound every other server-supplied text keeps.
+TEST_CASE("fuzz regression: an over-long token_type keeps the description within its bound", "[fuzz][oauth]")
+{
+    mailauth::oauth::http_response res;
+    res.status = 200;
+    const std::string type(2000, 'x');
+    res.body.assign(R"({"access_token":"at-0123456789","token_type":")" + type + R"("})");
+    const auto r = mailauth::oauth::parse_token_response(res);
+    CHECK_FALSE(r);
+    CHECK(r.code == make_error_code(mailauth::errc::oauth_unsupported_token_type));
+    CHECK(r.error.description.size() <= mailauth::oauth::max_error_text);
+    CHECK(r.error.description.find("token_type is not Bearer") == 0);
+    CHECK(r.error.description.find(std::string(64, 'x') + "...") != std::string::npos);
+    CHECK(r.error.message().find("at-0123456789") == std::string::npos);
+}

@@ -72,13 +72,13 @@ namespace mailauth::detail::oauth_impl {
 /// Wipes (up to its capacity) and empties a std::string that held secret bytes.
 inline void wipe_string(std::string& s) noexcept { ::mailauth::detail::wipe(s); }
 
-/// `s` bounded to max_error_text bytes with control bytes replaced by spaces, for messages.
-inline std::string printable_excerpt(std::string_view s)
+/// `s` bounded to `max` bytes (then "...") with control bytes replaced by spaces, for messages.
+inline std::string printable_excerpt(std::string_view s, std::size_t max = ::mailauth::oauth::max_error_text)
 {
-    std::string out{s.substr(0, ::mailauth::oauth::max_error_text)};
+    std::string out{s.substr(0, max)};
     for (char& c : out)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-    if (s.size() > ::mailauth::oauth::max_error_text) out += "...";
+    if (s.size() > max) out += "...";
     return out;
 }
 

@@ -226,7 +226,8 @@ inline token_result parse_token_response(const http_response& res)
             r.error.description = "no usable access_token in the response";
         } else if (type && !detail::iequals(*type, "bearer")) {
             r.code = make_error_code(errc::oauth_unsupported_token_type);
-            r.error.description = "token_type is not Bearer (RFC 6750): " + detail::oauth_impl::printable_excerpt(*type);
+            // A token type is a short word: 64 bytes of it keep the description within max_error_text.
+            r.error.description = "token_type is not Bearer (RFC 6750): " + detail::oauth_impl::printable_excerpt(*type, 64);
         } else {
             r.token.access_token.assign(*at);
             if (type) r.token.token_type.assign(*type);
