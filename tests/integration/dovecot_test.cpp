@@ -295,7 +295,7 @@ probe_result run_probe(std::vector<std::string> args, bool json_mode,
     if (path.empty()) return r;
     args.insert(args.begin(), path);
     if (json_mode) args.emplace_back("--json");
-    r.run = itest::run_program(args, env, std::chrono::seconds{60}, stdin_data);
+    r.run = itest::run_example(args, env, std::chrono::seconds{60}, stdin_data);
     r.ran = true;
     r.json_mode = json_mode;
     if (json_mode) r.json.parse(r.run.out);
@@ -1097,7 +1097,7 @@ TEST_CASE("Asio example: C++20 coroutines drive the same machines against Doveco
         {"smtp", "starttls", "submission", tokens.at("expired"), 1, "token_rejected"},
     };
     for (const auto& c : cases) {
-        const auto r = itest::run_program(
+        const auto r = itest::run_example(
             {exe, c.protocol, s.host, std::to_string(s.port(c.service)), std::string{alice}, c.tls, s.ca_file},
             {{"MAILAUTH_TOKEN", c.token}}, std::chrono::seconds{30});
         INFO(c.protocol << " " << c.tls << "\n" << r.out << r.err);

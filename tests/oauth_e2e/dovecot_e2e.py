@@ -2,12 +2,14 @@
 """mailauth-probe --token-store against Dovecot whose oauth2 passdb introspects at oidc-provider.
 
     dovecot_e2e.py --dir DIR --tool MAILAUTH_TOKEN --probe MAILAUTH_PROBE --harness DOVECOT_PY [--node NODE]
+                   [--work-prefix P] [--select REGEX]
 
 oidc-provider (e2e.py's Server, installed in DIR/server by `e2e.py setup`) on a free port; a private Dovecot
 (tests/integration/harness/dovecot.py start --introspection-url) whose passdb POSTs every access token to
 oidc-provider's RFC 7662 introspection endpoint. mailauth-token fills a store for alice@example.test (device
 grant); mailauth-probe logs in to IMAP, POP3 and submission with that store; an access token expired or
 revoked at the server costs exactly one refresh and one retry on the same connection.
+MAILAUTH_EXAMPLE_WRAPPER (see e2e.py) wraps mailauth-token and mailauth-probe alike.
 Exit status 77: cannot run here (not root: Dovecot drops privileges). Python 3 standard library only.
 """
 
@@ -83,16 +85,20 @@ def main():
     ap.add_argument("--probe", required=True)
     ap.add_argument("--harness", required=True)
     ap.add_argument("--node", default="node")
+    ap.add_argument("--work-prefix", default="", help="put before 'dovecot' for the directory under DIR/runs")
+    ap.add_argument("--select", help="run only the tests whose title matches this regular expression "
+                                     "(and the final check for secrets in the output)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: must run as root (Dovecot drops privileges to dovecot/dovenull)", file=sys.stderr)
         return EXIT_SKIP
+    a.tool, a.probe = os.path.abspath(a.tool), os.path.abspath(a.probe)  # the tool runs in its work directory
     for prog in (a.tool, a.probe):
         if not os.access(prog, os.X_OK):
             print(f"not found: {prog}", file=sys.stderr)
             return 2
     base = os.path.abspath(a.dir)
-    root = os.path.join(base, "runs", "dovecot")
+    root = os.path.join(base, "runs", a.work_prefix + "dovecot")
     shutil.rmtree(root, ignore_errors=True)
     work = os.path.join(root, "work")
     os.makedirs(work)
@@ -105,7 +111,8 @@ def main():
             with Dovecot(a.harness, reachable_dir(os.path.join(root, "dovecot")), url) as dovecot:
                 print(f"# oidc-provider at {server.issuer}; Dovecot {dovecot.state.get('dovecot_version')} "
                       f"introspecting there; work dir {work}", flush=True)
-                return run_tests(server, dovecot, e2e.Context(server, a.tool, work), a.probe, started)
+                return run_tests(server, dovecot, e2e.Context(server, a.tool, work), a.probe, started,
+                                 a.select)
         except SystemExit as e:
             if str(e).startswith("SKIP"):
                 print(e, file=sys.stderr)
@@ -113,7 +120,7 @@ def main():
             raise
 
 
-def run_tests(server, dovecot, ctx, probe_path, started):
+def run_tests(server, dovecot, ctx, probe_path, started, select=None):
     store = ctx.path("alice.json")
     ca_file = dovecot.state["tls"]["ca_file"]
     seen = []  # every store snapshot, for the secrets check
@@ -131,14 +138,15 @@ def run_tests(server, dovecot, ctx, probe_path, started):
         port = dovecot.port(service)
         scheme = {"imap": "imap", "imaps": "imaps", "pop3": "pop3", "pop3s": "pop3s",
                   "submission": "smtp", "submissions": "smtps"}[service]
-        args = [probe_path, f"{scheme}://127.0.0.1:{port}", "--user", USER, "--token-store", store,
-                "--timeout", "20"]
+        args = [f"{scheme}://127.0.0.1:{port}", "--user", USER, "--token-store", store, "--timeout", "20"]
         args += ["--ca-file", ca_file] if scheme.endswith("s") else ["--allow-plaintext"]
         if json_out:
             args.append("--json")
         args += list(extra)
-        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=90)
+        r = subprocess.run(e2e.example_command(probe_path, args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=90 * e2e.TIMEOUT_SCALE)
         ctx.outputs += [r.stdout, r.stderr]
+        e2e.check_wrapper_exit(r.returncode, r.stderr, "mailauth-probe " + service)
         res = json.loads(r.stdout) if json_out and r.stdout.strip() else None
         return r, res
 
@@ -266,6 +274,10 @@ def run_tests(server, dovecot, ctx, probe_path, started):
     def _():
         return ctx.assert_no_secret_in_output()
 
+    if select:  # a subset by title (the last test, the secrets check, always runs); later tests need earlier ones
+        total = len(tests)
+        tests = [(title, fn) for title, fn in tests[:-1] if re.search(select, title)] + tests[-1:]
+        print(f"# --select {select!r}: {len(tests)} of {total} tests", flush=True)
     failed = passed = 0
     for i, (title, fn) in enumerate(tests, 1):
         t0 = time.monotonic()

@@ -2,11 +2,15 @@
 """End-to-end tests of mailauth-token against a real OAuth 2.0 authorization server (oidc-provider, npm).
 
     e2e.py setup --source-dir SRC --dir DIR            npm ci into DIR/server from the committed lock file
-    e2e.py run GROUP --dir DIR --tool PATH             start the server, run one group of tests, stop it
+    e2e.py run GROUP --dir DIR --tool PATH [--work-prefix P] [--select REGEX]
+                                                       start the server, run one group of tests, stop it
     e2e.py serve --dir DIR                             run the server in the foreground (manual use)
 
 Groups: client_credentials refresh auth_code device store introspection tls (or "all").
 Everything runs on 127.0.0.1; the server is a child that exits when this driver's pipe to it closes.
+MAILAUTH_EXAMPLE_WRAPPER (e.g. "valgrind --error-exitcode=99 -q"), when set, is put before every run of
+mailauth-token (not of node, openssl or gdb), and the waits for the tool are scaled by
+MAILAUTH_EXAMPLE_TIMEOUT_SCALE (default 10 with a wrapper).
 Python 3 standard library only.
 """
 
@@ -19,6 +23,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import shutil
 import signal
 import ssl
@@ -36,6 +41,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER_FILES = ("package.json", "package-lock.json", "server.mjs")
 USER = "alice@example.test"
 MAIL_SCOPE = "openid offline_access mail"
+
+
+# The command prefix for the example programs (mailauth-token, mailauth-probe), e.g. valgrind; empty when unset.
+EXAMPLE_WRAPPER = shlex.split(os.environ.get("MAILAUTH_EXAMPLE_WRAPPER", ""))
+# How much longer a wrapped example may take (valgrind is 20-50x slower on CPU; these programs mostly wait).
+TIMEOUT_SCALE = int(os.environ.get("MAILAUTH_EXAMPLE_TIMEOUT_SCALE") or 10) if EXAMPLE_WRAPPER else 1
+# The exit code by which the wrapper (valgrind --error-exitcode=N) reports a memory error or a leak.
+WRAPPER_ERROR_EXIT = next((int(w.split("=", 1)[1]) for w in EXAMPLE_WRAPPER if w.startswith("--error-exitcode=")),
+                          None)
+
+
+def example_command(program, args):
+    """The argv that runs an example program: MAILAUTH_EXAMPLE_WRAPPER's words, the program, its arguments."""
+    return EXAMPLE_WRAPPER + [program] + list(args)
+
+
+def check_wrapper_exit(rc, stderr, what):
+    """Fails the test when the wrapper reported an error (whatever exit code the test itself expects)."""
+    if WRAPPER_ERROR_EXIT is not None and rc == WRAPPER_ERROR_EXIT:
+        raise AssertionError(f"{os.path.basename(EXAMPLE_WRAPPER[0])} reported errors (exit {rc}) in {what}:\n"
+                             + stderr)
 
 
 class Skip(Exception):
@@ -331,7 +357,8 @@ class ToolRun:
     def __init__(self, ctx, args):
         self.ctx = ctx
         self.args = args
-        self.proc = subprocess.Popen([ctx.tool] + args, cwd=ctx.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(example_command(ctx.tool, args), cwd=ctx.work, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         self.stdout_lines = []
         self.stderr_lines = []
         self.events = queue.Queue()
@@ -352,18 +379,26 @@ class ToolRun:
                     pass
 
     def event(self, name, timeout=20):
+        timeout *= TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
         while True:
             try:
-                ev = self.events.get(timeout=max(0.05, deadline - time.monotonic()))
+                ev = self.events.get(timeout=max(0.05, min(0.5, deadline - time.monotonic())))
             except queue.Empty:
-                raise AssertionError(f"no '{name}' event from mailauth-token in {timeout} s; stderr:\n{self.stderr}")
+                # A tool that has exited (and whose output is all read) sends no more events: fail now, not after
+                # the (scaled) timeout.
+                gone = self.proc.poll() is not None and not any(t.is_alive() for t in self._threads)
+                if gone or time.monotonic() >= deadline:
+                    why = f"exited ({self.proc.returncode}) without" if gone else f"in {timeout} s no"
+                    raise AssertionError(f"mailauth-token {why} '{name}' event; stderr:\n{self.stderr}")
+                continue
             if ev.get("event") == name:
                 return ev
             if "result" in ev:
                 raise AssertionError(f"mailauth-token finished before '{name}': {ev}; stderr:\n{self.stderr}")
 
     def wait(self, timeout=60):
+        timeout *= TIMEOUT_SCALE
         try:
             self.rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -373,6 +408,7 @@ class ToolRun:
         for t in self._threads:
             t.join(5)
         self.ctx.outputs.append(self.stdout + self.stderr)
+        check_wrapper_exit(self.rc, self.stderr, "mailauth-token " + " ".join(self.args[:1]))
         self.ctx.collect_store_secrets()
         return self
 
@@ -1104,7 +1140,7 @@ def run_group(args):
     failed = passed = skipped = 0
     started = time.monotonic()
     for name in names:
-        root = os.path.join(args.dir, "runs", name)
+        root = os.path.join(args.dir, "runs", args.work_prefix + name)
         shutil.rmtree(root, ignore_errors=True)
         work = os.path.join(root, "work")
         os.makedirs(work)
@@ -1121,6 +1157,10 @@ def run_group(args):
                 return register
 
             GROUPS[name](ctx, t)
+            if args.select:  # a subset by title (e.g. for the slow valgrind runs); later tests may need earlier ones
+                total = len(tests)
+                tests = [(title, fn) for title, fn in tests if re.search(args.select, title)]
+                print(f"# --select {args.select!r}: {len(tests)} of {total} tests", flush=True)
             tests.append(("no token or client secret in any output of the tool", ctx.assert_no_secret_in_output))
             for i, (title, fn) in enumerate(tests, 1):
                 t0 = time.monotonic()
@@ -1168,6 +1208,9 @@ def main():
     pr.add_argument("group")
     pr.add_argument("--dir", required=True)
     pr.add_argument("--tool", required=True)
+    pr.add_argument("--work-prefix", default="", help="put before the group's name for its directory under DIR/runs")
+    pr.add_argument("--select", help="run only the tests whose title matches this regular expression "
+                                     "(and the final check for secrets in the output)")
     pr.add_argument("--node", default="node")
     pv = sub.add_parser("serve")
     pv.add_argument("--dir", required=True)
