@@ -1161,6 +1161,8 @@ def run_group(args):
                 total = len(tests)
                 tests = [(title, fn) for title, fn in tests if re.search(args.select, title)]
                 print(f"# --select {args.select!r}: {len(tests)} of {total} tests", flush=True)
+                if not tests:  # a renamed test must not turn the selection into an empty, passing run
+                    raise SystemExit(f"--select {args.select!r} matches no test of group {name}")
             tests.append(("no token or client secret in any output of the tool", ctx.assert_no_secret_in_output))
             for i, (title, fn) in enumerate(tests, 1):
                 t0 = time.monotonic()
