@@ -7,8 +7,9 @@
 oidc-provider (e2e.py's Server, installed in DIR/server by `e2e.py setup`) on a free port; a private Dovecot
 (tests/integration/harness/dovecot.py start --introspection-url) whose passdb POSTs every access token to
 oidc-provider's RFC 7662 introspection endpoint. mailauth-token fills a store for alice@example.test (device
-grant); mailauth-probe logs in to IMAP, POP3 and submission with that store; an access token expired or
-revoked at the server costs exactly one refresh and one retry on the same connection.
+grant); mailauth-probe logs in to IMAP, POP3 and submission with that store, with XOAUTH2 and OAUTHBEARER;
+an access token expired or revoked at the server costs exactly one refresh and one retry on the same
+connection (for OAUTHBEARER after answering Dovecot's error challenge with ^A).
 MAILAUTH_EXAMPLE_WRAPPER (see e2e.py) wraps mailauth-token and mailauth-probe alike.
 Exit status 77: cannot run here (not root: Dovecot drops privileges). Python 3 standard library only.
 """
@@ -174,12 +175,13 @@ def run_tests(server, dovecot, ctx, probe_path, started, select=None):
         info = server.introspect(data["access_token"])
         assert info["active"] is True and info["email"] == USER, info
 
-    def plain_login(service):
+    def plain_login(service, mech=None):
         n = len(server.token_log())
         _, before = snapshot()
-        r, res = probe(service)
+        r, res = probe(service, *(("--mech", mech) if mech else ()))
         assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
         assert res["authenticated"] is True and res["verdict"] == "authenticated", res
+        assert mech is None or res["mechanism"] == mech, res
         assert res["attempts"] == 1 and res["token_requests"] == 0 and res["token_refreshed"] is False, res
         assert len(server.token_log()) == n, "a token request for a fresh stored token"
         _, after = snapshot()
@@ -189,16 +191,19 @@ def run_tests(server, dovecot, ctx, probe_path, started, select=None):
     for service in ("imap", "pop3", "submission", "imaps"):
         t(f"{service}: the stored access token logs in; no token request")(
             lambda service=service: plain_login(service))
+    for service in ("imap", "pop3", "submission"):
+        t(f"{service} OAUTHBEARER: the stored access token logs in through introspection; no token request")(
+            lambda service=service: plain_login(service, "OAUTHBEARER"))
 
-    def rejected_then_refreshed(service, route):
+    def rejected_then_refreshed(service, route, mech="XOAUTH2"):
         old, old_bytes = snapshot()
         status, _ = e2e.http_json("POST", server.issuer + "/test/" + route, {"token": old["access_token"]})
         assert status == 200, (route, status)
         assert not introspect_active(old["access_token"]), route
         n = len(server.token_log())
-        r, res = probe(service, "--transcript")
+        r, res = probe(service, "--transcript", *(("--mech", mech) if mech != "XOAUTH2" else ()))
         assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
-        assert res["authenticated"] is True, res
+        assert res["authenticated"] is True and res["mechanism"] == mech, res
         # One refresh, one retry, one connection: the first attempt's rejection is in the same transcript.
         assert res["attempts"] == 2 and res["token_requests"] == 1 and res["token_refreshed"] is True, res
         assert res["token_refresh_error"] is None, res
@@ -206,7 +211,9 @@ def run_tests(server, dovecot, ctx, probe_path, started, select=None):
         greetings = [x for x in server_lines if re.match(r"(\* OK|\+OK|220 ).*\b(ready|ESMTP)\b", x)]
         assert len(greetings) == 1, f"not one connection: {server_lines}"
         clients = [x["line"] for x in res["transcript"] if x["dir"] == "C"]
-        assert sum(1 for x in clients if re.search(r"\bAUTH(ENTICATE)? XOAUTH2\b", x)) == 2, clients
+        assert sum(1 for x in clients if re.search(rf"\bAUTH(ENTICATE)? {mech}\b", x)) == 2, clients
+        if mech == "OAUTHBEARER":  # RFC 7628 3.2.3: the error challenge is answered with a lone ^A, once
+            assert sum(1 for x in clients if x == "AQ==") == 1, clients
         new_requests = server.token_log()[n:]
         assert len(new_requests) == 1, new_requests
         req = new_requests[0]
@@ -224,6 +231,12 @@ def run_tests(server, dovecot, ctx, probe_path, started, select=None):
         word = route.split("_")[0] + "d"
         t(f"{service}: an access token {word} at the server gives exactly one refresh, one retry, success")(
             lambda service=service, route=route: rejected_then_refreshed(service, route))
+    for service, route in (("imap", "revoke_access_token"), ("pop3", "expire_access_token"),
+                           ("submission", "revoke_access_token")):
+        word = route.split("_")[0] + "d"
+        t(f"{service} OAUTHBEARER: an access token {word} at the server: error challenge, ^A, one refresh, "
+          f"one retry, success")(
+            lambda service=service, route=route: rejected_then_refreshed(service, route, "OAUTHBEARER"))
 
     @t("imap, human output: the next run uses the refreshed token and reports no token request")
     def _():
