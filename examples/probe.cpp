@@ -935,6 +935,10 @@ void print_json(const run_report& r, const scrubber& scrub)
             json_object t{j.key("error")};
             t.string("category", ec.category().name());
             t.number("code", ec.value());
+            if (ec.category() == mailauth::error_category())
+                t.string("name", mailauth::to_string(static_cast<mailauth::errc>(ec.value())));
+            else
+                t.null("name");
             t.string("message", o != nullptr ? o->error.message() : ec.message());
             t.string_or_null("detail", scrub(r.transport_detail));
         } else {

@@ -88,6 +88,7 @@ enum class fault : unsigned char { none, client, server, transport };
 namespace detail {
 
 struct errc_info {
+    std::string_view name; ///< the enumerator's spelling, e.g. "base64_invalid_character"
     std::string_view message;
     fault side;
 };
@@ -95,64 +96,124 @@ struct errc_info {
 constexpr errc_info describe(errc e) noexcept
 {
     switch (e) {
-    case errc::base64_invalid_character: return {"base64: invalid character", fault::server};
-    case errc::base64_whitespace: return {"base64: whitespace character", fault::server};
-    case errc::base64_invalid_length: return {"base64: length cannot be base64", fault::server};
-    case errc::base64_missing_padding: return {"base64: missing padding", fault::server};
-    case errc::base64_misplaced_padding: return {"base64: misplaced padding", fault::server};
-    case errc::base64_nonzero_pad_bits: return {"base64: non-zero pad bits (not canonical)", fault::server};
-    case errc::base64_output_too_small: return {"base64: output buffer too small", fault::client};
-    case errc::json_syntax: return {"json: syntax error", fault::server};
-    case errc::json_too_deep: return {"json: nesting too deep", fault::server};
-    case errc::json_too_large: return {"json: document too large", fault::server};
-    case errc::json_invalid_escape: return {"json: invalid escape sequence", fault::server};
-    case errc::json_invalid_utf8: return {"json: invalid UTF-8", fault::server};
-    case errc::json_control_character: return {"json: unescaped control character in string", fault::server};
-    case errc::json_not_object: return {"json: top-level value is not an object", fault::server};
-    case errc::json_trailing_data: return {"json: data after the value", fault::server};
-    case errc::json_duplicate_key: return {"json: duplicate key", fault::server};
-    case errc::invalid_user: return {"user name contains a forbidden byte", fault::client};
-    case errc::invalid_authzid: return {"authorization identity contains a forbidden byte", fault::client};
-    case errc::invalid_token: return {"token contains a forbidden byte", fault::client};
-    case errc::invalid_password: return {"password contains a forbidden byte", fault::client};
-    case errc::invalid_host: return {"host contains a forbidden byte", fault::client};
-    case errc::invalid_ehlo_name: return {"EHLO name is empty or contains a forbidden byte", fault::client};
-    case errc::invalid_mechanism_name: return {"not a valid SASL mechanism name", fault::client};
-    case errc::invalid_argument: return {"invalid argument", fault::client};
-    case errc::mechanism_unavailable: return {"no acceptable authentication mechanism offered by the server", fault::client};
-    case errc::tls_required: return {"refusing to authenticate without TLS", fault::client};
-    case errc::tls_unavailable: return {"TLS required but the server does not offer STARTTLS", fault::client};
-    case errc::no_credentials: return {"no token or password given", fault::client};
-    case errc::sasl_step_limit: return {"too many SASL challenges", fault::server};
-    case errc::sasl_unexpected_challenge: return {"the server sent a challenge the mechanism does not expect", fault::server};
-    case errc::unexpected_call: return {"call not allowed in the machine's current state", fault::client};
-    case errc::reply_malformed: return {"malformed server reply", fault::server};
-    case errc::reply_line_too_long: return {"server line too long", fault::server};
-    case errc::reply_too_many_lines: return {"server reply has too many lines", fault::server};
-    case errc::reply_unexpected: return {"unexpected server reply", fault::server};
-    case errc::challenge_not_base64: return {"server challenge is not valid base64", fault::server};
-    case errc::pipelined_after_starttls: return {"server sent bytes after the STARTTLS reply (possible injection)", fault::server};
-    case errc::imap_tag_mismatch: return {"IMAP tagged reply with an unknown tag", fault::server};
-    case errc::server_refused: return {"server refused the connection", fault::server};
-    case errc::connection_closed: return {"connection closed by the server", fault::transport};
-    case errc::oauth_error_response: return {"oauth: the authorization server returned an error", fault::server};
-    case errc::oauth_response_malformed: return {"oauth: not a valid token endpoint response", fault::server};
-    case errc::oauth_unsupported_token_type: return {"oauth: token_type is not Bearer", fault::server};
-    case errc::oauth_redirect_malformed: return {"oauth: malformed redirect query", fault::server};
-    case errc::oauth_state_mismatch: return {"oauth: redirect state missing or wrong (possible CSRF)", fault::server};
-    case errc::oauth_issuer_mismatch: return {"oauth: redirect iss missing or wrong (RFC 9207)", fault::server};
-    case errc::oauth_missing_code: return {"oauth: redirect has neither code nor error", fault::server};
-    case errc::oauth_device_code_expired: return {"oauth: device code expired before the user approved", fault::client};
-    case errc::oauth_invalid_tenant: return {"oauth: not a valid Microsoft tenant (common, organizations, consumers, a GUID or a domain)", fault::client};
-    case errc::url_invalid: return {"url: not a valid http(s) URL or component", fault::client};
-    case errc::timeout: return {"timed out", fault::transport};
-    case errc::name_resolution_failed: return {"host name resolution failed", fault::transport};
-    case errc::connect_failed: return {"connection failed", fault::transport};
-    case errc::tls_handshake_failed: return {"TLS handshake failed", fault::transport};
-    case errc::tls_verification_failed: return {"TLS certificate verification failed", fault::transport};
-    case errc::io_error: return {"I/O error", fault::transport};
+    case errc::base64_invalid_character:
+        return {"base64_invalid_character", "base64: invalid character", fault::server};
+    case errc::base64_whitespace:
+        return {"base64_whitespace", "base64: whitespace character", fault::server};
+    case errc::base64_invalid_length:
+        return {"base64_invalid_length", "base64: length cannot be base64", fault::server};
+    case errc::base64_missing_padding:
+        return {"base64_missing_padding", "base64: missing padding", fault::server};
+    case errc::base64_misplaced_padding:
+        return {"base64_misplaced_padding", "base64: misplaced padding", fault::server};
+    case errc::base64_nonzero_pad_bits:
+        return {"base64_nonzero_pad_bits", "base64: non-zero pad bits (not canonical)", fault::server};
+    case errc::base64_output_too_small:
+        return {"base64_output_too_small", "base64: output buffer too small", fault::client};
+    case errc::json_syntax:
+        return {"json_syntax", "json: syntax error", fault::server};
+    case errc::json_too_deep:
+        return {"json_too_deep", "json: nesting too deep", fault::server};
+    case errc::json_too_large:
+        return {"json_too_large", "json: document too large", fault::server};
+    case errc::json_invalid_escape:
+        return {"json_invalid_escape", "json: invalid escape sequence", fault::server};
+    case errc::json_invalid_utf8:
+        return {"json_invalid_utf8", "json: invalid UTF-8", fault::server};
+    case errc::json_control_character:
+        return {"json_control_character", "json: unescaped control character in string", fault::server};
+    case errc::json_not_object:
+        return {"json_not_object", "json: top-level value is not an object", fault::server};
+    case errc::json_trailing_data:
+        return {"json_trailing_data", "json: data after the value", fault::server};
+    case errc::json_duplicate_key:
+        return {"json_duplicate_key", "json: duplicate key", fault::server};
+    case errc::invalid_user:
+        return {"invalid_user", "user name contains a forbidden byte", fault::client};
+    case errc::invalid_authzid:
+        return {"invalid_authzid", "authorization identity contains a forbidden byte", fault::client};
+    case errc::invalid_token:
+        return {"invalid_token", "token contains a forbidden byte", fault::client};
+    case errc::invalid_password:
+        return {"invalid_password", "password contains a forbidden byte", fault::client};
+    case errc::invalid_host:
+        return {"invalid_host", "host contains a forbidden byte", fault::client};
+    case errc::invalid_ehlo_name:
+        return {"invalid_ehlo_name", "EHLO name is empty or contains a forbidden byte", fault::client};
+    case errc::invalid_mechanism_name:
+        return {"invalid_mechanism_name", "not a valid SASL mechanism name", fault::client};
+    case errc::invalid_argument:
+        return {"invalid_argument", "invalid argument", fault::client};
+    case errc::mechanism_unavailable:
+        return {"mechanism_unavailable", "no acceptable authentication mechanism offered by the server", fault::client};
+    case errc::tls_required:
+        return {"tls_required", "refusing to authenticate without TLS", fault::client};
+    case errc::tls_unavailable:
+        return {"tls_unavailable", "TLS required but the server does not offer STARTTLS", fault::client};
+    case errc::no_credentials:
+        return {"no_credentials", "no token or password given", fault::client};
+    case errc::sasl_step_limit:
+        return {"sasl_step_limit", "too many SASL challenges", fault::server};
+    case errc::sasl_unexpected_challenge:
+        return {"sasl_unexpected_challenge", "the server sent a challenge the mechanism does not expect",
+                fault::server};
+    case errc::unexpected_call:
+        return {"unexpected_call", "call not allowed in the machine's current state", fault::client};
+    case errc::reply_malformed:
+        return {"reply_malformed", "malformed server reply", fault::server};
+    case errc::reply_line_too_long:
+        return {"reply_line_too_long", "server line too long", fault::server};
+    case errc::reply_too_many_lines:
+        return {"reply_too_many_lines", "server reply has too many lines", fault::server};
+    case errc::reply_unexpected:
+        return {"reply_unexpected", "unexpected server reply", fault::server};
+    case errc::challenge_not_base64:
+        return {"challenge_not_base64", "server challenge is not valid base64", fault::server};
+    case errc::pipelined_after_starttls:
+        return {"pipelined_after_starttls", "server sent bytes after the STARTTLS reply (possible injection)",
+                fault::server};
+    case errc::imap_tag_mismatch:
+        return {"imap_tag_mismatch", "IMAP tagged reply with an unknown tag", fault::server};
+    case errc::server_refused:
+        return {"server_refused", "server refused the connection", fault::server};
+    case errc::connection_closed:
+        return {"connection_closed", "connection closed by the server", fault::transport};
+    case errc::oauth_error_response:
+        return {"oauth_error_response", "oauth: the authorization server returned an error", fault::server};
+    case errc::oauth_response_malformed:
+        return {"oauth_response_malformed", "oauth: not a valid token endpoint response", fault::server};
+    case errc::oauth_unsupported_token_type:
+        return {"oauth_unsupported_token_type", "oauth: token_type is not Bearer", fault::server};
+    case errc::oauth_redirect_malformed:
+        return {"oauth_redirect_malformed", "oauth: malformed redirect query", fault::server};
+    case errc::oauth_state_mismatch:
+        return {"oauth_state_mismatch", "oauth: redirect state missing or wrong (possible CSRF)", fault::server};
+    case errc::oauth_issuer_mismatch:
+        return {"oauth_issuer_mismatch", "oauth: redirect iss missing or wrong (RFC 9207)", fault::server};
+    case errc::oauth_missing_code:
+        return {"oauth_missing_code", "oauth: redirect has neither code nor error", fault::server};
+    case errc::oauth_device_code_expired:
+        return {"oauth_device_code_expired", "oauth: device code expired before the user approved", fault::client};
+    case errc::oauth_invalid_tenant:
+        return {"oauth_invalid_tenant",
+                "oauth: not a valid Microsoft tenant (common, organizations, consumers, a GUID or a domain)",
+                fault::client};
+    case errc::url_invalid:
+        return {"url_invalid", "url: not a valid http(s) URL or component", fault::client};
+    case errc::timeout:
+        return {"timeout", "timed out", fault::transport};
+    case errc::name_resolution_failed:
+        return {"name_resolution_failed", "host name resolution failed", fault::transport};
+    case errc::connect_failed:
+        return {"connect_failed", "connection failed", fault::transport};
+    case errc::tls_handshake_failed:
+        return {"tls_handshake_failed", "TLS handshake failed", fault::transport};
+    case errc::tls_verification_failed:
+        return {"tls_verification_failed", "TLS certificate verification failed", fault::transport};
+    case errc::io_error:
+        return {"io_error", "I/O error", fault::transport};
     }
-    return {"unknown mailauth error", fault::none};
+    return {"unknown", "unknown mailauth error", fault::none};
 }
 
 class error_category_impl final : public std::error_category {
@@ -173,6 +234,14 @@ inline const std::error_category& error_category() noexcept
 inline std::error_code make_error_code(errc e) noexcept
 {
     return {static_cast<int>(e), error_category()};
+}
+
+/// A short stable name for a code: the enumerator's spelling, e.g. "oauth_state_mismatch" ("unknown" for a
+/// value that is not an enumerator). Unlike the number it survives new codes; unlike message() it never changes
+/// wording, so it suits logs, metrics and JSON.
+constexpr std::string_view to_string(errc e) noexcept
+{
+    return detail::describe(e).name;
 }
 
 /// Which side an error code blames; codes from other categories count as transport.

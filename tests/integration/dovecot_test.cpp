@@ -810,6 +810,7 @@ TEST_CASE("mailauth-probe: network and TLS failures exit 3 with the reason", "[p
     struct net_case {
         std::vector<std::string> args;
         std::string_view message; // error.message
+        std::string_view name;    // error.name
         std::string_view detail;  // part of error.detail
     };
     itest::tiny_server silent{"127.0.0.1", {}, false}; // accepts (backlog) but never greets
@@ -818,16 +819,17 @@ TEST_CASE("mailauth-probe: network and TLS failures exit 3 with the reason", "[p
         return a;
     };
     const std::vector<net_case> cases{
-        {args("imap://127.0.0.1:" + std::to_string(itest::closed_port())), "connection failed", "Connection refused"},
-        {args("imaps://[::1]:" + std::to_string(s.port("imaps"))), "connection failed", "::1"},
+        {args("imap://127.0.0.1:" + std::to_string(itest::closed_port())), "connection failed", "connect_failed",
+         "Connection refused"},
+        {args("imaps://[::1]:" + std::to_string(s.port("imaps"))), "connection failed", "connect_failed", "::1"},
         {args("imap://no-such-host.invalid"), "host name resolution failed",
-         "cannot resolve host 'no-such-host.invalid'"},
+         "name_resolution_failed", "cannot resolve host 'no-such-host.invalid'"},
         {args(url(mail_protocol::imap, tls_kind::implicit, s.host, s.port("imaps"))),
-         "TLS certificate verification failed", "self-signed certificate"},
-        {with(args("imap://127.0.0.1:" + std::to_string(silent.port())), {"--timeout", "1"}), "timed out",
+         "TLS certificate verification failed", "tls_verification_failed", "self-signed certificate"},
+        {with(args("imap://127.0.0.1:" + std::to_string(silent.port())), {"--timeout", "1"}), "timed out", "timeout",
          "timed out after 1 s"},
         {with(args(url(mail_protocol::pop3, tls_kind::implicit, s.host, s.port("pop3"))), {"--ca-file", s.ca_file}),
-         "TLS handshake failed", "TLS handshake"},
+         "TLS handshake failed", "tls_handshake_failed", "TLS handshake"},
     };
     for (const auto& c : cases) {
         const auto r = run_probe(c.args, true, env);
@@ -836,6 +838,8 @@ TEST_CASE("mailauth-probe: network and TLS failures exit 3 with the reason", "[p
         CHECK(r.json.str("verdict") == "transport_error");
         const auto e = r.json.at("error");
         CHECK(e.str("message") == c.message);
+        CHECK(e.str("name") == c.name);
+        CHECK(e.str("category") == "mailauth");
         CHECK(contains(e.str("detail"), c.detail));
         CHECK(!r.json.str("hint").empty());
         CHECK(!contains(r.run.out + r.run.err, token));

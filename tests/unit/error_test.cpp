@@ -5,6 +5,7 @@
 #include <exception>
 #include <set>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 
@@ -29,6 +30,85 @@ TEST_CASE("every errc has its own message and a side to blame", "[error]")
         messages.insert(ec.message());
     }
     CHECK(messages.size() == static_cast<std::size_t>(last_code - first_code + 1));
+}
+
+// Every enumerator, spelled here by hand: the name to_string gives must be the enumerator's own spelling.
+#define MAILAUTH_TEST_ERRC_LIST(X) \
+    X(base64_invalid_character) \
+    X(base64_whitespace) \
+    X(base64_invalid_length) \
+    X(base64_missing_padding) \
+    X(base64_misplaced_padding) \
+    X(base64_nonzero_pad_bits) \
+    X(base64_output_too_small) \
+    X(json_syntax) \
+    X(json_too_deep) \
+    X(json_too_large) \
+    X(json_invalid_escape) \
+    X(json_invalid_utf8) \
+    X(json_control_character) \
+    X(json_not_object) \
+    X(json_trailing_data) \
+    X(json_duplicate_key) \
+    X(invalid_user) \
+    X(invalid_authzid) \
+    X(invalid_token) \
+    X(invalid_password) \
+    X(invalid_host) \
+    X(invalid_ehlo_name) \
+    X(invalid_mechanism_name) \
+    X(invalid_argument) \
+    X(mechanism_unavailable) \
+    X(tls_required) \
+    X(tls_unavailable) \
+    X(no_credentials) \
+    X(sasl_step_limit) \
+    X(sasl_unexpected_challenge) \
+    X(unexpected_call) \
+    X(reply_malformed) \
+    X(reply_line_too_long) \
+    X(reply_too_many_lines) \
+    X(reply_unexpected) \
+    X(challenge_not_base64) \
+    X(pipelined_after_starttls) \
+    X(imap_tag_mismatch) \
+    X(server_refused) \
+    X(connection_closed) \
+    X(oauth_error_response) \
+    X(oauth_response_malformed) \
+    X(oauth_unsupported_token_type) \
+    X(oauth_redirect_malformed) \
+    X(oauth_state_mismatch) \
+    X(oauth_issuer_mismatch) \
+    X(oauth_missing_code) \
+    X(oauth_device_code_expired) \
+    X(oauth_invalid_tenant) \
+    X(url_invalid) \
+    X(timeout) \
+    X(name_resolution_failed) \
+    X(connect_failed) \
+    X(tls_handshake_failed) \
+    X(tls_verification_failed) \
+    X(io_error)
+
+TEST_CASE("to_string(errc) is the enumerator's spelling, for every code", "[error]")
+{
+    std::size_t listed = 0;
+#define MAILAUTH_TEST_CHECK_NAME(n) \
+    CHECK(mailauth::to_string(mailauth::errc::n) == std::string_view{#n}); \
+    ++listed;
+    MAILAUTH_TEST_ERRC_LIST(MAILAUTH_TEST_CHECK_NAME)
+#undef MAILAUTH_TEST_CHECK_NAME
+    // The list above is complete: one entry per value from the first code to the last.
+    CHECK(listed == static_cast<std::size_t>(last_code - first_code + 1));
+
+    std::set<std::string_view> names;
+    for (int v = first_code; v <= last_code; ++v) names.insert(mailauth::to_string(static_cast<mailauth::errc>(v)));
+    CHECK(names.size() == listed);
+    CHECK(names.count("unknown") == 0);
+    STATIC_REQUIRE(mailauth::to_string(mailauth::errc::timeout) == "timeout");
+    CHECK(mailauth::to_string(static_cast<mailauth::errc>(0)) == "unknown");
+    CHECK(mailauth::to_string(static_cast<mailauth::errc>(last_code + 1)) == "unknown");
 }
 
 TEST_CASE("values outside the enum are unknown", "[error]")
