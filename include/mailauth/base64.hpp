@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mailauth/detail/base64_simd.hpp>
+#include <mailauth/detail/wipe.hpp>
 #include <mailauth/error.hpp>
 
 #include <array>
@@ -465,16 +466,21 @@ inline std::string encode(std::string_view in)
 inline void encode_append(std::string_view in, std::string& out)
 {
     // Through a stack buffer: growing `out` with resize() would zero-fill the bytes first (a memset the
-    // size of the output on every call, even when the capacity is already there).
+    // size of the output on every call, even when the capacity is already there). The machines encode
+    // credentials with this, so the buffer is zeroed before it goes out of scope.
     constexpr std::size_t chunk_in = 768, chunk_out = chunk_in / 3 * 4;
     char buffer[chunk_out];
     out.reserve(out.size() + encoded_size(in.size()));
+    std::size_t used = 0;
     while (in.size() > chunk_in) {
         encode(in.substr(0, chunk_in), buffer);
         out.append(buffer, chunk_out);
         in.remove_prefix(chunk_in);
+        used = chunk_out;
     }
-    out.append(buffer, encode(in, buffer));
+    const std::size_t last = encode(in, buffer);
+    out.append(buffer, last);
+    mailauth::detail::secure_wipe(buffer, used > last ? used : last);
 }
 
 /// Replaces `out` with the decoded bytes of `in`, keeping its capacity; on failure `out` is empty and `err` set.
