@@ -295,9 +295,9 @@ inline std::vector<std::string> example_wrapper()
 
 /// How much longer a wrapped example may run: MAILAUTH_EXAMPLE_TIMEOUT_SCALE, else 10 (valgrind is 20-50x
 /// slower on CPU, but these programs mostly wait for the network); 1 without a wrapper.
-inline int example_timeout_scale()
+inline int example_timeout_scale(bool wrapped)
 {
-    if (example_wrapper().empty()) return 1;
+    if (!wrapped) return 1;
     if (const char* v = std::getenv("MAILAUTH_EXAMPLE_TIMEOUT_SCALE"); v != nullptr && *v != '\0') {
         const auto n = std::strtoul(v, nullptr, 10);
         if (n > 0 && n <= 1000) return static_cast<int>(n);
@@ -314,8 +314,9 @@ inline program_result run_example(const std::vector<std::string>& argv,
                                   std::string_view stdin_data = {})
 {
     auto full = example_wrapper();
+    const int scale = example_timeout_scale(!full.empty());
     full.insert(full.end(), argv.begin(), argv.end());
-    return run_program(full, env_extra, timeout * example_timeout_scale(), stdin_data);
+    return run_program(full, env_extra, timeout * scale, stdin_data);
 }
 
 /// Runs f(i) for i in [0, n) on `threads` worker threads.

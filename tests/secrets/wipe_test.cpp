@@ -58,17 +58,20 @@ inline void set_marker(std::string_view m)
     }
 }
 
+/// Whether `size` bytes at `p` hold the active marker, raw or as base64 at any alignment (only as base64 when
+/// `base64_only`).
+inline bool holds_marker(const void* p, std::size_t size, bool base64_only = false) noexcept
+{
+    for (std::size_t i = base64_only ? 1 : 0; i < active.text.size(); ++i)
+        if (active.size[i] >= 8 && memmem(p, size, active.text[i].data(), active.size[i]) != nullptr) return true;
+    return false;
+}
+
 inline void check_block(void* p) noexcept
 {
     if (!watching || p == nullptr) return;
     ++freed;
-    const std::size_t size = malloc_usable_size(p);
-    for (std::size_t i = 0; i < active.text.size(); ++i) {
-        if (active.size[i] >= 8 && memmem(p, size, active.text[i].data(), active.size[i]) != nullptr) {
-            ++dirty;
-            return;
-        }
-    }
+    if (holds_marker(p, malloc_usable_size(p))) ++dirty;
 }
 
 /// Counts the dirty blocks freed while `f` runs with the marker `m`.
@@ -326,7 +329,8 @@ namespace {
 }
 
 /// Whether the stack below the caller's frame (where the last call's frames were) holds the marker's base64.
-/// Reads uninitialised stack through a volatile pointer on purpose: that is the residue being looked for.
+/// (Not the raw marker: building the input leaves that on the stack even when nothing is encoded.) Reads
+/// uninitialised stack through a volatile pointer on purpose: that is the residue being looked for.
 [[gnu::noinline]] bool stack_below_holds_marker()
 {
     std::array<char, 16 * 1024> area; // NOLINT(cppcoreguidelines-pro-type-member-init): not initialised on purpose
@@ -334,11 +338,7 @@ namespace {
     static std::array<char, 16 * 1024> copy; // not on the stack, so `area` is all this frame has
     const volatile char* v = area.data();
     for (std::size_t i = 0; i < area.size(); ++i) copy[i] = v[i];
-    for (std::size_t i = 1; i < wipe::active.text.size(); ++i) {
-        const auto& p = wipe::active;
-        if (p.size[i] >= 8 && memmem(copy.data(), copy.size(), p.text[i].data(), p.size[i]) != nullptr) return true;
-    }
-    return false;
+    return wipe::holds_marker(copy.data(), copy.size(), true);
 }
 
 } // namespace
