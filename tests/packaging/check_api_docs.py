@@ -19,6 +19,10 @@ removed, braces and namespaces tracked):
   - explicit specializations of other libraries' templates for mailauth types (fmt::formatter<mailauth::x>,
     std::is_error_code_enum<mailauth::errc>): the mailauth type must be named in the section.
 A header without names of its own (an umbrella) must name every mailauth header it includes.
+
+The errc table: when the include dir has mailauth/error.hpp, every code its detail::describe table lists must have
+a row `| `name` | message | `fault` | notes |` in API.md whose message is message()'s text word for word and
+whose fault is the one it blames; a row for a code that does not exist is refused too.
 --list prints what was extracted, per header.
 """
 
@@ -580,6 +584,39 @@ def mentioned(token, code):
     return re.search(r"(?<![\w~])" + re.escape(token) + r"(?!\w)", code) is not None
 
 
+ERRC_DESCRIBE = re.compile(r'case errc::(\w+):\s*return\s*\{\s*"(\w+)",\s*"((?:[^"\\]|\\.)*)",\s*fault::(\w+)\s*\}')
+ERRC_ROW = re.compile(r"^\| `(\w+)` \| (.*?) \| `(\w+)` \|.*\|$")
+
+
+def check_errc_table(include_dir, doc_text, doc_path):
+    """(problems, codes checked) of API.md's errc table against error.hpp's describe(); ([], 0) without error.hpp."""
+    path = os.path.join(include_dir, "mailauth", "error.hpp")
+    if not os.path.exists(path):
+        return [], 0
+    codes = {m[0]: (m[2], m[3]) for m in ERRC_DESCRIBE.findall(open(path, encoding="utf-8").read())}
+    if not codes:
+        return [f"{path}: no `case errc::x: return {{\"x\", \"message\", fault::side}};` entries in describe()"], 0
+    problems, rows = [], {}
+    for number, line in enumerate(doc_text.splitlines(), 1):
+        m = ERRC_ROW.match(line)
+        if m and m[3] in ("none", "client", "server", "transport"):
+            rows[m[1]] = (number, m[2], m[3])
+    for name, (message, side) in codes.items():
+        if name not in rows:
+            problems.append(f"{doc_path}: errc table has no row for `{name}` ({message!r}, {side})")
+            continue
+        number, doc_message, doc_side = rows[name]
+        if doc_message != message:
+            problems.append(f"{doc_path}:{number}: `{name}`: the message column says {doc_message!r}, "
+                            f"message() says {message!r}")
+        if doc_side != side:
+            problems.append(f"{doc_path}:{number}: `{name}`: the fault column says {doc_side}, the code blames {side}")
+    for name, (number, _, _) in rows.items():
+        if name not in codes:
+            problems.append(f"{doc_path}:{number}: errc table row for `{name}`, which error.hpp does not describe")
+    return problems, len(codes)
+
+
 def check(include_dir, doc_path, list_only=False, out=sys.stdout):
     headers = public_headers(include_dir)
     per_header, includes = extract(include_dir, headers)
@@ -622,13 +659,16 @@ def check(include_dir, doc_path, list_only=False, out=sys.stdout):
     for s, (_, line) in sections.items():
         if s not in headers:
             problems.append(f"{doc_path}:{line}: section for <{s}>, which is not a public header")
+    errc_problems, errc_codes = check_errc_table(include_dir, doc_text, doc_path)
+    problems += errc_problems
     if problems:
         print(f"API reference: {len(problems)} problem(s); {documented} of {total} public names documented "
               f"across {len(headers)} public headers:", file=out)
         for p in problems:
             print("  " + p, file=out)
         return 1
-    print(f"API reference: all {total} public names of {len(headers)} public headers are documented in {doc_path}",
+    print(f"API reference: all {total} public names of {len(headers)} public headers are documented in {doc_path}"
+          + (f"; its errc table matches message() and fault for all {errc_codes} codes" if errc_codes else ""),
           file=out)
     return 0
 
@@ -700,6 +740,30 @@ def self_test(fixture):
             ok = False
         else:
             print(f"self-test: ok: a reference without `{dropped}` fails and says so")
+
+        # The errc table: a matching table passes; a reworded message, a wrong fault, a missing row and a row
+        # for a code that does not exist are each refused.
+        err_inc = os.path.join(tmp, "errc")
+        os.makedirs(os.path.join(err_inc, "mailauth"))
+        with open(os.path.join(err_inc, "mailauth", "error.hpp"), "w", encoding="utf-8") as f:
+            f.write('switch (e) {\n'
+                    'case errc::alpha:\n    return {"alpha", "alpha: went wrong (twice)", fault::server};\n'
+                    'case errc::beta:\n    return {"beta",\n            "beta failed", fault::client};\n'
+                    '}\nreturn {"unknown", "unknown mailauth error", fault::none};\n')
+        good = ["| `alpha` | alpha: went wrong (twice) | `server` | RFC 1 |", "| `beta` | beta failed | `client` | |"]
+        cases = [("a matching table", good, None),
+                 ("a reworded message", [good[0].replace("(twice)", "(thrice)"), good[1]], "message() says"),
+                 ("a wrong fault", [good[0], good[1].replace("`client`", "`server`")], "the code blames client"),
+                 ("a missing row", [good[0]], "no row for `beta`"),
+                 ("a row for no code", good + ["| `gamma` | gamma | `server` | |"], "`gamma`, which error.hpp")]
+        for what, rows, expect in cases:
+            problems, _ = check_errc_table(err_inc, "\n".join(["| `errc` | `message()` | fault | notes |"] + rows),
+                                           "API.md")
+            if (expect is None and problems) or (expect is not None and not any(expect in p for p in problems)):
+                print(f"self-test: FAILED: errc table, {what}: {problems}")
+                ok = False
+        if ok:
+            print(f"self-test: ok: the errc table check passes a matching table and refuses {len(cases) - 1} faults")
     return 0 if ok else 1
 
 
