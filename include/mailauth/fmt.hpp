@@ -47,7 +47,8 @@ struct fmt::formatter<mailauth::error_detail> : mailauth::detail::plain_formatte
     }
 };
 
-/// "535 5.7.8 Authentication failed.", "NO [AUTHENTICATIONFAILED] Authentication failed.", "-ERR [AUTH] ...".
+/// "535 5.7.8 Authentication failed.", "NO [AUTHENTICATIONFAILED] Authentication failed.", "-ERR [AUTH] ...",
+/// "NO [REFERRAL imap://user@other.example/] Log in there" (the code's arguments kept).
 template <>
 struct fmt::formatter<mailauth::server_reply> : mailauth::detail::plain_formatter {
     template <class Ctx>
@@ -55,7 +56,11 @@ struct fmt::formatter<mailauth::server_reply> : mailauth::detail::plain_formatte
     {
         auto out = fmt::format_to(ctx.out(), "{}", r.status);
         if (!r.enhanced.empty()) out = fmt::format_to(out, " {}", r.enhanced);
-        if (!r.response_code.empty()) out = fmt::format_to(out, " [{}]", r.response_code);
+        if (!r.response_code.empty()) {
+            out = fmt::format_to(out, " [{}", r.response_code);
+            if (!r.response_args.empty()) out = fmt::format_to(out, " {}", r.response_args);
+            out = fmt::format_to(out, "]");
+        }
         if (!r.text.empty()) out = fmt::format_to(out, " {}", r.text);
         return out;
     }

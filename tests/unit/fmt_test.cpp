@@ -34,6 +34,16 @@ TEST_CASE("fmt: replies, capabilities, errors and a whole outcome")
     CHECK(log.find("MARKER-TOKEN") == std::string::npos);
     CHECK(text.find("MARKER-TOKEN") == std::string::npos);
 
+    mailauth::server_reply referral;
+    referral.status = "NO";
+    referral.response_code = "REFERRAL";
+    referral.response_args = "imap://u@imap2.example.test/";
+    referral.text = "Log in there";
+    CHECK(fmt::format("{}", referral) == "NO [REFERRAL imap://u@imap2.example.test/] Log in there");
+    referral.response_args.clear();
+    referral.response_code = "AUTHENTICATIONFAILED";
+    CHECK(fmt::format("{}", referral) == "NO [AUTHENTICATIONFAILED] Log in there");
+
     const mailauth::error_detail e{make_error_code(mailauth::errc::base64_invalid_character), 17, 0x2A};
     CHECK(fmt::format("{}", e) == "base64: invalid character 0x2A at offset 17");
     CHECK(fmt::format("{}", mailauth::error_detail{}) == "no error");

@@ -88,6 +88,8 @@ TEST_CASE("imap: Dovecot error challenges are answered and the tagged NO is read
     CHECK(o.authenticated);
     CHECK(o.attempts == 2);
     CHECK(o.capabilities.has("IDLE"));
+    CHECK(o.reply.response_code == "CAPABILITY");
+    CHECK(o.reply.response_args == "IMAP4rev1 SASL-IR IDLE");
 
     auto opts = test::with_token("alice@example.test", "expired");
     opts.policy.mechanisms = {"OAUTHBEARER"};
@@ -101,8 +103,31 @@ TEST_CASE("imap: Dovecot error challenges are answered and the tagged NO is read
     CHECK(b.server.mismatch() == "");
     CHECK(ob.verdict == verdict::token_rejected);
     CHECK(ob.reply.response_code == "AUTHENTICATIONFAILED");
+    CHECK(ob.reply.response_args.empty());
     CHECK(ob.oauth_error.status == "invalid_token");
     CHECK(ob.round_trips == 2);
+}
+
+TEST_CASE("imap: a login referral keeps its URL for the caller (RFC 2221)")
+{
+    session s{test::with_token("alice@example.test", "tok"),
+              "S: * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS AUTH=XOAUTH2] ready\n"
+              "C: A1 AUTHENTICATE XOAUTH2 <base64>\n"
+              "S: A1 NO [REFERRAL imap://alice@imap2.example.test/] Log in at the other server\n"};
+    int refreshes = 0;
+    const auto& o = s.run([&](const mailauth::outcome&) {
+        ++refreshes;
+        return std::optional<mailauth::secret>{"fresh"};
+    });
+    CHECK(s.server.mismatch() == "");
+    CHECK_FALSE(o.authenticated);
+    CHECK(o.verdict == verdict::user_action_required); // not token_rejected: a fresh token would not help
+    CHECK(refreshes == 0);
+    CHECK(o.attempts == 1);
+    CHECK(o.reply.response_code == "REFERRAL");
+    CHECK(o.reply.response_args == "imap://alice@imap2.example.test/");
+    CHECK(o.reply.text == "Log in at the other server");
+    CHECK(o.hint.find("imap://alice@imap2.example.test/") != std::string::npos);
 }
 
 TEST_CASE("imap: STARTTLS, then CAPABILITY again (Dovecot with LOGINDISABLED before TLS)")

@@ -116,6 +116,7 @@ TEST_CASE("pop3: Dovecot error challenges are answered, -ERR [AUTH] read, connec
     CHECK(s.server.done());
     CHECK(o.verdict == verdict::token_rejected);
     CHECK(o.reply.response_code == "AUTH");
+    CHECK(o.reply.response_args.empty());
     CHECK(o.reply.text == "Authentication failed.");
     CHECK(o.oauth_error.status == "401");
     CHECK(o.round_trips == 3);

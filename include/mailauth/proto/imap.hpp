@@ -259,6 +259,11 @@ private:
         if (iequals(code, "PRIVACYREQUIRED")) return verdict::tls_required;
         if (iequals(code, "EXPIRED") || iequals(code, "CONTACTADMIN") || iequals(code, "AUTHORIZATIONFAILED"))
             return verdict::user_action_required;
+        if (iequals(code, "REFERRAL")) { // RFC 2221: the account is served elsewhere; a new token would not help
+            out_.hint.assign("the server refers this account to another server (RFC 2221 login referral): ");
+            out_.hint.append(out_.reply.response_args);
+            return verdict::user_action_required;
+        }
         if (code.empty() && iequals(out_.reply.text, "AUTHENTICATE failed.")) {
             out_.hint.assign("Microsoft 365 refused the login: check the token (scope "
                              "https://outlook.office.com/IMAP.AccessAsUser.All, audience, tenant), that IMAP is "
@@ -268,7 +273,8 @@ private:
         return verdict::credentials_rejected;
     }
 
-    /// Keeps a status response in outcome.reply, splitting off a response code; [CAPABILITY] and [ALERT] are used.
+    /// Keeps a status response in outcome.reply, splitting off a response code and its arguments; [CAPABILITY] and
+    /// [ALERT] are used.
     void keep_reply(std::string_view status, std::string_view text)
     {
         auto& r = out_.reply;
@@ -277,6 +283,7 @@ private:
         std::string_view args;
         const auto code = mailauth::detail::take_response_code(text, &args);
         r.response_code.assign(code);
+        r.response_args.assign(args);
         r.text.assign(text);
         if (mailauth::detail::iequals(code, "CAPABILITY")) {
             out_.capabilities.clear();

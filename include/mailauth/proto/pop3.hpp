@@ -195,7 +195,9 @@ private:
         r.clear();
         r.status.assign(status);
         text = mailauth::detail::trim(text);
-        r.response_code.assign(mailauth::detail::take_response_code(text));
+        std::string_view args;
+        r.response_code.assign(mailauth::detail::take_response_code(text, &args));
+        r.response_args.assign(args);
         r.text.assign(text);
     }
 

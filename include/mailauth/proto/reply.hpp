@@ -14,6 +14,7 @@ struct server_reply {
     int code = 0;              ///< SMTP reply code (RFC 5321 §4.2), 0 for IMAP and POP3
     std::string enhanced;      ///< RFC 3463 enhanced status code, e.g. "5.7.8"
     std::string response_code; ///< IMAP response code (RFC 5530) or POP3 code (RFC 3206), e.g. "AUTHENTICATIONFAILED"
+    std::string response_args; ///< what follows the code inside its brackets, e.g. the URL of IMAP [REFERRAL url]
     std::string text;          ///< human-readable text; lines of a multiline SMTP reply joined by '\n'
 
     void clear() noexcept
@@ -22,6 +23,7 @@ struct server_reply {
         code = 0;
         enhanced.clear();
         response_code.clear();
+        response_args.clear();
         text.clear();
     }
     bool empty() const noexcept { return status.empty(); }
