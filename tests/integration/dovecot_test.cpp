@@ -31,6 +31,7 @@ using mailauth_examples::mail_protocol;
 
 constexpr std::string_view alice = "alice@example.test";
 constexpr std::string_view bob = "bob@example.test";
+constexpr std::string_view carol = "carol@example.test"; // her mailbox is elsewhere: a login referral
 constexpr std::string_view bad_password = "wrong-password-7c1e";
 
 enum class tls_kind { plaintext, starttls, implicit };
@@ -565,6 +566,38 @@ TEST_CASE("IMAP against Dovecot: XOAUTH2, OAUTHBEARER, PLAIN, LOGIN, IMAP LOGIN 
           "[imap]")
 {
     run_matrix(mail_protocol::imap);
+}
+
+TEST_CASE("IMAP against Dovecot: a login referral reaches the caller with its URL (RFC 2221)", "[imap]")
+{
+    const auto& s = harness();
+    const std::string password = s.passwords.at(std::string{carol});
+    for (const std::string_view mech : {std::string_view{"PLAIN"}, std::string_view{mailauth::imap_login_command}}) {
+        for (auto t : {tls_kind::starttls, tls_kind::implicit}) {
+            const auto co = connect_to(s, mail_protocol::imap, t);
+            const auto r = run_library(mail_protocol::imap, co, login_options(mech, carol, password, t, s, co.port));
+            const auto& o = r.outcome;
+            INFO(mech << " over " << name(t) << "\n" << o.transcript.to_string());
+            CHECK_FALSE(o.authenticated);
+            CHECK(o.verdict == verdict::user_action_required);
+            CHECK(o.reply.status == "NO");
+            CHECK(o.reply.response_code == "REFERRAL");
+            CHECK(o.reply.response_args == "imap://carol%40example.test;AUTH=PLAIN@imap2.example.test/");
+            CHECK(o.reply.text == "Try this server instead.");
+            CHECK(contains(o.hint, o.reply.response_args));
+            CHECK_FALSE(contains(o.transcript.to_string(), password));
+            CHECK(session_ok(mail_protocol::imap, r));
+        }
+    }
+    // Her token logs in: the referral comes from the password database only.
+    const auto co = connect_to(s, mail_protocol::imap, tls_kind::starttls);
+    const auto r = run_library(mail_protocol::imap, co,
+                               login_options("XOAUTH2", carol, s.tokens.at(std::string{carol}).at("valid"),
+                                             tls_kind::starttls, s, co.port));
+    INFO(r.outcome.transcript.to_string());
+    CHECK(r.outcome.authenticated);
+    CHECK(r.outcome.reply.response_code != "REFERRAL");
+    CHECK(session_ok(mail_protocol::imap, r));
 }
 
 TEST_CASE("POP3 against Dovecot: XOAUTH2, OAUTHBEARER, PLAIN, LOGIN, USER/PASS x plaintext, STLS, implicit TLS",

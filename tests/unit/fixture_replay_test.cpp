@@ -85,6 +85,7 @@ TEST_CASE("fixtures: IMAP exchanges recorded from Dovecot")
     for (const char* bad : {"imap_xoauth2_expired", "imap_xoauth2_bad_signature", "imap_xoauth2_wrong_issuer",
                             "imap_xoauth2_wrong_user", "imap_oauthbearer_expired"})
         replay<mailauth::imap::client>(bad, verdict::token_rejected);
+    replay<mailauth::imap::client>("imap_plain_referral", verdict::user_action_required); // RFC 2221
 }
 
 TEST_CASE("fixtures: SMTP exchanges recorded from Dovecot submission")

@@ -43,7 +43,11 @@ MARKER = ".mailauth-harness"
 ISSUER = "https://issuer.mailauth.test"
 HOSTNAME = "mail.example.test"
 ADDRESSES = ("127.0.0.1", "127.0.0.2")
-USERS = {"alice@example.test": "alice-password-1", "bob@example.test": "bob-password-2"}
+USERS = {"alice@example.test": "alice-password-1", "bob@example.test": "bob-password-2",
+         "carol@example.test": "carol-password-3"}
+# passwd-file extra fields: carol's mailbox is elsewhere, so a password login gets an IMAP login referral
+# (RFC 2221): "NO [REFERRAL imap://carol%40example.test;AUTH=PLAIN@imap2.example.test/] Try this server instead."
+EXTRA_FIELDS = {"carol@example.test": "nologin host=imap2.example.test"}
 # service -> (protocol, implicit TLS)
 SERVICES = {
     "imap": ("imap", False), "imaps": ("imap", True),
@@ -246,8 +250,8 @@ def write_config(p, ports, sink_port, variant, debug, introspection_url=None):
         os.chmod(d, 0o750)
     write_file(p.hs256_key, base64.b64encode(key).decode() + "\n", 0o640, "dovecot")
 
-    write_file(p.passwd, "".join("%s:{PLAIN}%s::::::\n" % (u, pw) for u, pw in sorted(USERS.items())),
-               0o640, "dovecot")
+    write_file(p.passwd, "".join("%s:{PLAIN}%s::::::%s\n" % (u, pw, EXTRA_FIELDS.get(u, ""))
+                                 for u, pw in sorted(USERS.items())), 0o640, "dovecot")
 
     write_file(p.oauth2_conf, oauth2_settings(p, debug, introspection_url), 0o640, "dovecot")
 

@@ -43,6 +43,7 @@ from dovecot import children_of, reap_children, set_subreaper  # noqa: E402  (sa
 HARNESS = os.path.join(HERE, "dovecot.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 ALICE, BOB = "alice@example.test", "bob@example.test"
+CAROL = "carol@example.test"  # nologin host=imap2.example.test: password logins get a login referral
 
 XOAUTH2_ERROR = {"status": "401", "schemes": "bearer", "scope": "mail"}
 OAUTHBEARER_ERROR = {"status": "invalid_token"}
@@ -338,6 +339,20 @@ def imap_password(run, st, mech):
     c.recv_until_tagged("A2")
     name = {"PLAIN": "imap_plain_ok", "LOGIN": "imap_login_mech_ok", "CMD": "imap_login_command_ok"}[mech]
     run.save(name, c, "IMAP password login (%s) on the plaintext port." % mech, st)
+
+
+def imap_password_referral(run, st):
+    pw = st["users"][CAROL]
+    c = Conn(st, "imap", secrets=[(b64(plain(CAROL, pw)), "<password>")])
+    c.recv()
+    c.send("A1 AUTHENTICATE PLAIN %s" % b64(plain(CAROL, pw)))
+    eq(c.recv(), "A1 NO [REFERRAL imap://carol%40example.test;AUTH=PLAIN@imap2.example.test/] "
+                 "Try this server instead.")
+    c.send("A2 LOGOUT")
+    c.recv_until_tagged("A2")
+    run.save("imap_plain_referral", c,
+             "IMAP PLAIN for carol@example.test, whose passdb entry says nologin host=imap2.example.test: "
+             "an RFC 2221 login referral.", st)
 
 
 # ---------------------------------------------------------------- raw POP3
@@ -900,6 +915,7 @@ def main():
         run.check("raw imap_oauthbearer_no_authzid", imap_oauthbearer_no_user, run, st)
         for m in ("PLAIN", "LOGIN", "CMD"):
             run.check("raw imap password " + m, imap_password, run, st, m)
+        run.check("raw imap login referral", imap_password_referral, run, st)
 
         run.check("raw pop3_capa", pop3_capa, run, st)
         for name, service, mech, kind, extra, desc in [
