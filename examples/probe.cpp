@@ -904,6 +904,7 @@ void print_json(const run_report& r, const scrubber& scrub)
                 t.null("code");
             t.string_or_null("enhanced", o->reply.enhanced);
             t.string_or_null("response_code", scrub(o->reply.response_code));
+            t.string_or_null("response_args", scrub(o->reply.response_args));
             t.string("text", scrub(o->reply.text));
         } else {
             j.null("reply");

@@ -589,6 +589,31 @@ TEST_CASE("IMAP against Dovecot: a login referral reaches the caller with its UR
             CHECK(session_ok(mail_protocol::imap, r));
         }
     }
+    // The probe shows the same, in JSON and in its report.
+    const std::string file = secrets_dir(s) + "/carol-password";
+    itest::write_file(file, password + "\n");
+    const auto port = s.port(service(mail_protocol::imap, tls_kind::starttls));
+    for (const bool json : {true, false}) {
+        const auto p = run_probe({url(mail_protocol::imap, tls_kind::starttls, s.host, port), "--user",
+                                  std::string{carol}, "--mech", "PLAIN", "--password-file", file, "--ca-file",
+                                  s.ca_file, "--starttls", "--timeout", "10"},
+                                 json);
+        if (!p.ran) continue; // built without the probe
+        INFO(p.run.out << p.run.err);
+        CHECK(p.run.exit_code == 1);
+        CHECK_FALSE(contains(p.run.out + p.run.err, password));
+        if (json) {
+            CHECK(p.json.str("verdict") == "user_action_required");
+            CHECK(p.json.at("reply").str("response_code") == "REFERRAL");
+            CHECK(p.json.at("reply").str("response_args") ==
+                  "imap://carol%40example.test;AUTH=PLAIN@imap2.example.test/");
+            CHECK(contains(p.json.str("hint"), "imap2.example.test"));
+        } else {
+            CHECK(contains(p.run.out, "NO [REFERRAL imap://carol%40example.test;AUTH=PLAIN@imap2.example.test/] "
+                                      "Try this server instead."));
+        }
+    }
+
     // Her token logs in: the referral comes from the password database only.
     const auto co = connect_to(s, mail_protocol::imap, tls_kind::starttls);
     const auto r = run_library(mail_protocol::imap, co,
